@@ -1,0 +1,99 @@
+package io.openbureau;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.openbureau.auth.TrustedIssuers;
+import io.openbureau.config.BureauConfig;
+import io.openbureau.db.Database;
+import io.openbureau.demo.DemoSeeder;
+import io.openbureau.http.HttpVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running bureau: one Vert.x instance with the HTTP verticles and background verticles deployed.
+ * Start-up is one future chain; blocking work (key files, migrations) runs on worker threads.
+ */
+public final class Bureau {
+  private static final Logger LOG = LoggerFactory.getLogger(Bureau.class);
+
+  private final Vertx vertx;
+  private final BureauConfig config;
+  private final PrometheusMeterRegistry registry;
+
+  private Bureau(Vertx vertx, BureauConfig config, PrometheusMeterRegistry registry) {
+    this.vertx = vertx;
+    this.config = config;
+    this.registry = registry;
+  }
+
+  public static Vertx newVertx(PrometheusMeterRegistry registry) {
+    return Vertx.builder()
+      .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+      .withMetrics(new MicrometerMetricsFactory(registry))
+      .build();
+  }
+
+  /** Starts a bureau on a new Vert.x instance. */
+  public static Future<Bureau> start(BureauConfig config) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = newVertx(registry);
+    Bureau bureau = new Bureau(vertx, config, registry);
+    // close asynchronously after reporting, so the caller's failure listener still runs on a live context
+    return bureau.startUp().map(bureau)
+      .onFailure(e -> {
+        LOG.error("OpenBureau failed to start: {}", e.getMessage(), e);
+        vertx.close();
+      });
+  }
+
+  private Future<Void> startUp() {
+    int instances = config.http().instances() > 0 ? config.http().instances()
+      : Math.max(1, Runtime.getRuntime().availableProcessors());
+    return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth())) // fail fast on bad keys
+      .compose(issuers -> Database.prepare(vertx, config.postgres()))
+      .compose(v -> withPool(this::maintainPartitions))
+      .compose(v -> config.demoSeed() ? withPool(pool -> new DemoSeeder(vertx, config, pool).seed()) : Future.succeededFuture())
+      .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, registry),
+        new DeploymentOptions().setInstances(instances)))
+      .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
+        config.http().host(), config.http().port(), instances, config.env()))
+      .mapEmpty();
+  }
+
+  /** The access log is partitioned by month: make sure this month and the next few exist. */
+  private Future<Void> maintainPartitions(Pool pool) {
+    return pool.query("SELECT audit_ensure_partitions(1, 3)").execute().mapEmpty();
+  }
+
+  private Future<Void> withPool(java.util.function.Function<Pool, Future<?>> work) {
+    Pool pool = Database.pool(vertx, config.postgres(), 2);
+    return work.apply(pool).<Void>mapEmpty().eventually(pool::close);
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public BureauConfig config() {
+    return config;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (bounded by http.shutdownGraceSeconds), closes pools. */
+  public Future<Void> close() {
+    return vertx.close();
+  }
+}

@@ -1,0 +1,108 @@
+package io.openbureau;
+
+import io.openbureau.cli.TokenCommand;
+import io.openbureau.config.BureauConfig;
+import io.openbureau.config.ConfigException;
+import io.openbureau.config.ConfigLoader;
+import io.openbureau.demo.DemoSeeder;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Entry point. {@code serve} (default) runs the bureau; {@code demo} runs it with demo data and
+ * prints development tokens and a curl walk-through; {@code token} prints a development token.
+ */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    String command = args.length == 0 ? "serve" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    Map<String, String> env = new HashMap<>(System.getenv());
+    try {
+      switch (command) {
+        case "serve" -> serve(env, false);
+        case "demo" -> serve(env, true);
+        case "token" -> System.out.println(TokenCommand.run(loadConfig(env), rest));
+        case "help", "--help", "-h" -> usage(0);
+        default -> usage(2);
+      }
+    } catch (ConfigException e) {
+      System.err.println("openbureau: " + e.getMessage());
+      Runtime.getRuntime().halt(2);
+    } catch (IllegalArgumentException e) {
+      System.err.println("openbureau: " + e.getMessage());
+      usage(2);
+    }
+  }
+
+  private static void usage(int status) {
+    System.err.println("""
+      usage: java -jar openbureau.jar [command]
+        serve                              run the bureau (default)
+        demo                               run with demo data; print dev tokens and a curl walk-through
+        token --role ROLE --sub SUBJECT [--ttl SECONDS]
+                                           print a development token (dev issuer only)
+      configuration: config/application.yaml, BUREAU_CONFIG=overlay.yaml, BUREAU_* environment variables""");
+    if (status != 0) {
+      Runtime.getRuntime().halt(status);
+    }
+  }
+
+  static BureauConfig loadConfig(Map<String, String> env) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      return ConfigLoader.load(vertx, env.getOrDefault("BUREAU_BASE_CONFIG", ConfigLoader.DEFAULT_FILE), env)
+        .toCompletionStage().toCompletableFuture().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof ConfigException ce) {
+        throw ce;
+      }
+      throw new ConfigException("cannot read configuration: " + e.getCause().getMessage());
+    } finally {
+      vertx.close();
+    }
+  }
+
+  private static void serve(Map<String, String> env, boolean demo) {
+    BureauConfig config = loadConfig(env);
+    if (demo) {
+      JsonObject raw = config.raw().copy();
+      raw.put("demo", new JsonObject().put("seed", true));
+      config = BureauConfig.from(raw);
+    }
+    Logging.configure(config.jsonLogging());
+    BureauConfig started = config;
+    Bureau.start(config).onSuccess(bureau -> {
+      installShutdownHook(bureau);
+      if (demo) {
+        System.out.println(DemoSeeder.walkthrough(started));
+      }
+    }).onFailure(e -> Runtime.getRuntime().halt(1));
+  }
+
+  /** SIGTERM: stop accepting, let in-flight requests finish, close pools, then exit. */
+  private static void installShutdownHook(Bureau bureau) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("shutting down");
+      CountDownLatch done = new CountDownLatch(1);
+      bureau.close().onComplete(ar -> done.countDown());
+      try {
+        done.await(bureau.config().http().shutdownGraceSeconds() + 5L, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "openbureau-shutdown"));
+  }
+}

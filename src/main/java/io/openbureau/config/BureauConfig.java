@@ -1,0 +1,159 @@
+package io.openbureau.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The whole configuration as one typed, validated value. Features that own their settings read
+ * them from {@link #section(String)} and validate them the same way.
+ */
+public record BureauConfig(
+  String env,
+  Http http,
+  Postgres postgres,
+  Redis redis,
+  Identity identity,
+  Auth auth,
+  Signing signing,
+  boolean jsonLogging,
+  boolean demoSeed,
+  JsonObject raw) {
+
+  public static final Set<String> ENVS = Set.of("development", "test", "production");
+
+  public record Http(int port, String host, int instances, long bodyLimitBytes, int shutdownGraceSeconds) {
+  }
+
+  public record Postgres(String host, int port, String database, String user, String password, int poolSize,
+                         boolean createDatabase) {
+  }
+
+  public record Redis(List<String> endpoints, String mode, String keyPrefix, int poolSize) {
+    public boolean cluster() {
+      return "cluster".equals(mode);
+    }
+  }
+
+  public record Identity(String hmacKeyId, String hmacSecret) {
+  }
+
+  public record Issuer(String issuer, String publicKeyPem, String jwks, List<String> roles, boolean development) {
+  }
+
+  public record Auth(String audience, int clockSkewSeconds, int tokenCacheSize, List<Issuer> issuers,
+                     String devSigningKeyPem) {
+  }
+
+  public record Signing(String keyId, String privateKeyPem, String publicKeyPem, boolean development) {
+  }
+
+  public boolean production() {
+    return "production".equals(env);
+  }
+
+  /** A feature's own section ({@code inquiry}, {@code consent}, ...), empty when absent. */
+  public JsonObject section(String name) {
+    JsonObject s = raw.getJsonObject(name);
+    return s == null ? new JsonObject() : s;
+  }
+
+  /** Builds and validates; every problem is collected and reported at once, naming its key. */
+  public static BureauConfig from(JsonObject json) {
+    Reader r = new Reader(json);
+    String env = r.string("env", "development");
+    if (!ENVS.contains(env)) {
+      r.problem("env must be one of " + ENVS + ", got '" + env + "'");
+    }
+    Http http = new Http(
+      r.intIn("http.port", 8080, 0, 65535),
+      r.string("http.host", "0.0.0.0"),
+      r.intIn("http.instances", 0, 0, 256),
+      r.longIn("http.bodyLimitBytes", 1_048_576, 1024, 1L << 30),
+      r.intIn("http.shutdownGraceSeconds", 20, 0, 600));
+    Postgres pg = new Postgres(
+      r.required("postgres.host", "127.0.0.1"),
+      r.intIn("postgres.port", 5432, 1, 65535),
+      r.required("postgres.database", "openbureau"),
+      r.required("postgres.user", "postgres"),
+      r.string("postgres.password", ""),
+      r.intIn("postgres.poolSize", 8, 1, 512),
+      r.bool("postgres.createDatabase", false));
+    Redis redis = new Redis(
+      r.stringList("redis.endpoints", List.of("redis://127.0.0.1:6379")),
+      r.oneOf("redis.mode", "standalone", Set.of("standalone", "cluster")),
+      r.string("redis.keyPrefix", "ob:"),
+      r.intIn("redis.poolSize", 16, 1, 1024));
+    if (redis.endpoints().isEmpty()) {
+      r.problem("redis.endpoints must list at least one redis:// endpoint");
+    }
+    Identity identity = new Identity(r.required("identity.hmacKeyId", null), r.required("identity.hmacSecret", null));
+    if (identity.hmacSecret() != null && identity.hmacSecret().length() < 32) {
+      r.problem("identity.hmacSecret must be at least 32 characters");
+    }
+    if ("production".equals(env) && identity.hmacSecret() != null && identity.hmacSecret().startsWith("dev-only")) {
+      r.problem("identity.hmacSecret is the development secret; set BUREAU_IDENTITY_HMAC_SECRET for production");
+    }
+    Auth auth = new Auth(
+      r.required("auth.audience", "openbureau"),
+      r.intIn("auth.clockSkewSeconds", 30, 0, 30),
+      r.intIn("auth.tokenCacheSize", 10000, 0, 10_000_000),
+      issuers(r, json, env),
+      r.string("auth.devSigningKeyPem", null));
+    Signing signing = new Signing(
+      r.required("signing.keyId", null),
+      r.required("signing.privateKeyPem", null),
+      r.required("signing.publicKeyPem", null),
+      r.bool("signing.development", false));
+    if ("production".equals(env) && signing.development()) {
+      r.problem("signing: the development signing key may not be used with env: production");
+    }
+    r.throwIfProblems();
+    return new BureauConfig(env, http, pg, redis, identity, auth, signing,
+      r.bool("logging.json", false), r.bool("demo.seed", false), json);
+  }
+
+  private static List<Issuer> issuers(Reader r, JsonObject json, String env) {
+    JsonArray arr = json.getJsonObject("auth", new JsonObject()).getJsonArray("issuers", new JsonArray());
+    List<Issuer> issuers = new ArrayList<>();
+    if (arr.isEmpty()) {
+      r.problem("auth.issuers must list at least one trusted token issuer");
+    }
+    for (int i = 0; i < arr.size(); i++) {
+      String at = "auth.issuers[" + i + "]";
+      if (!(arr.getValue(i) instanceof JsonObject o)) {
+        r.problem(at + " must be a mapping");
+        continue;
+      }
+      String iss = o.getString("issuer");
+      String pem = o.getString("publicKeyPem");
+      String jwks = o.getString("jwks");
+      if (iss == null || iss.isBlank()) {
+        r.problem(at + ".issuer is required");
+      }
+      if ((pem == null || pem.isBlank()) == (jwks == null || jwks.isBlank())) {
+        r.problem(at + " needs exactly one of publicKeyPem or jwks");
+      }
+      List<String> roles = new ArrayList<>();
+      JsonArray rs = o.getJsonArray("roles");
+      if (rs != null) {
+        for (Object role : rs) {
+          if (!(role instanceof String s) || !io.openbureau.auth.Role.NAMES.contains(s)) {
+            r.problem(at + ".roles has unknown role '" + role + "'; known: " + io.openbureau.auth.Role.NAMES);
+          } else {
+            roles.add(s);
+          }
+        }
+      }
+      boolean dev = Boolean.TRUE.equals(o.getValue("development"));
+      if (dev && "production".equals(env)) {
+        r.problem(at + " (" + iss + ") is the development issuer and is refused with env: production");
+      }
+      issuers.add(new Issuer(iss, pem, jwks, rs == null ? null : List.copyOf(roles), dev));
+    }
+    return List.copyOf(issuers);
+  }
+}

@@ -1,0 +1,106 @@
+package io.openbureau.db;
+
+import io.openbureau.config.BureauConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** Postgres set-up: creating the database, migrations (blocking, so on a worker thread) and clients. */
+public final class Database {
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  private static final java.util.concurrent.atomic.AtomicInteger POOLS = new java.util.concurrent.atomic.AtomicInteger();
+
+  private Database() {
+  }
+
+  public static PgConnectOptions connectOptions(BureauConfig.Postgres pg) {
+    return new PgConnectOptions()
+      .setHost(pg.host()).setPort(pg.port()).setDatabase(pg.database())
+      .setUser(pg.user()).setPassword(pg.password())
+      .setCachePreparedStatements(true)
+      .setPipeliningLimit(256);
+  }
+
+  /** A pool for transactions and ordinary queries. */
+  public static Pool pool(Vertx vertx, BureauConfig.Postgres pg, int size) {
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setName("ob-pg-" + POOLS.incrementAndGet()))
+      .connectingTo(connectOptions(pg)).using(vertx).build();
+  }
+
+  /** A pipelining client for single statements on the hot path (requests share connections). */
+  public static SqlClient pipelined(Vertx vertx, BureauConfig.Postgres pg, int size) {
+    return PgBuilder.client().with(new PoolOptions().setMaxSize(size))
+      .connectingTo(connectOptions(pg)).using(vertx).build();
+  }
+
+  /** Creates the database when missing, then runs Flyway. Runs on a worker thread. */
+  public static Future<Void> prepare(Vertx vertx, BureauConfig.Postgres pg) {
+    return vertx.executeBlocking(() -> {
+      if (pg.createDatabase()) {
+        createIfMissing(pg);
+      }
+      migrate(pg);
+      return null;
+    });
+  }
+
+  public static String jdbcUrl(BureauConfig.Postgres pg, String database) {
+    return "jdbc:postgresql://" + pg.host() + ":" + pg.port() + "/" + database;
+  }
+
+  static void createIfMissing(BureauConfig.Postgres pg) throws SQLException {
+    try (Connection c = DriverManager.getConnection(jdbcUrl(pg, "postgres"), pg.user(), pg.password());
+         PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+      ps.setString(1, pg.database());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return;
+        }
+      }
+      if (!pg.database().matches("[a-zA-Z0-9_]+")) {
+        throw new SQLException("database name must be letters, digits and _: " + pg.database());
+      }
+      try (Statement st = c.createStatement()) {
+        st.execute("CREATE DATABASE " + pg.database());
+        LOG.info("created database {}", pg.database());
+      } catch (SQLException e) {
+        if (!"42P04".equals(e.getSQLState())) { // created meanwhile by another process
+          throw e;
+        }
+      }
+    }
+  }
+
+  static void migrate(BureauConfig.Postgres pg) {
+    Flyway flyway = Flyway.configure()
+      .dataSource(jdbcUrl(pg, pg.database()), pg.user(), pg.password())
+      .locations("classpath:db/migration")
+      .load();
+    var result = flyway.migrate();
+    LOG.info("database {} at schema version {} ({} migrations applied)", pg.database(),
+      result.targetSchemaVersion == null ? flyway.info().current().getVersion() : result.targetSchemaVersion,
+      result.migrationsExecuted);
+  }
+
+  /** Drops a database (tests clean up after themselves). Blocking: call from a worker or test thread. */
+  public static void drop(BureauConfig.Postgres pg) throws SQLException {
+    try (Connection c = DriverManager.getConnection(jdbcUrl(pg, "postgres"), pg.user(), pg.password());
+         Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + pg.database() + " WITH (FORCE)");
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.openbureau.http;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A failure meant for the client: becomes an RFC 9457 problem+json body in {@link FailureHandler}.
+ * Its message is written by us for the client, never taken from an exception.
+ */
+public class ApiError extends RuntimeException {
+
+  /** One invalid field of a 400 {@code invalid_request}. */
+  public record FieldError(String field, String message) {
+  }
+
+  private final int status;
+  private final String code;
+  private final String title;
+  private final List<FieldError> errors;
+  private final Map<String, String> headers;
+
+  public ApiError(int status, String code, String title, String detail, List<FieldError> errors,
+                  Map<String, String> headers) {
+    super(detail, null, false, false);
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.errors = errors == null ? List.of() : List.copyOf(errors);
+    this.headers = headers == null ? Map.of() : Map.copyOf(headers);
+  }
+
+  public ApiError(int status, String code, String title, String detail) {
+    this(status, code, title, detail, null, null);
+  }
+
+  public static ApiError invalid(List<FieldError> errors) {
+    String detail = errors.size() == 1
+      ? errors.get(0).field() + ": " + errors.get(0).message()
+      : errors.size() + " fields are invalid";
+    return new ApiError(400, "invalid_request", "Invalid request", detail, errors, null);
+  }
+
+  public static ApiError invalid(String field, String message) {
+    return invalid(List.of(new FieldError(field, message)));
+  }
+
+  public static ApiError unauthenticated(String detail) {
+    return new ApiError(401, "unauthenticated", "Unauthenticated", detail, null,
+      Map.of("WWW-Authenticate", "Bearer realm=\"openbureau\""));
+  }
+
+  public static ApiError forbidden(String detail) {
+    return new ApiError(403, "forbidden", "Forbidden", detail);
+  }
+
+  public static ApiError notFound(String code, String detail) {
+    return new ApiError(404, code, "Not found", detail);
+  }
+
+  public static ApiError conflict(String code, String detail) {
+    return new ApiError(409, code, "Conflict", detail);
+  }
+
+  public static ApiError unavailable(String code, String detail) {
+    return new ApiError(503, code, "Service unavailable", detail);
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public String title() {
+    return title;
+  }
+
+  public List<FieldError> errors() {
+    return errors;
+  }
+
+  public Map<String, String> headers() {
+    return headers;
+  }
+}

@@ -1,0 +1,222 @@
+package io.openbureau.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatorException;
+import io.vertx.pgclient.PgException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The one place where failures become RFC 9457 problem+json. Clients see a code and a message we
+ * wrote; the cause of a 5xx is logged with the request id and never sent.
+ */
+public final class FailureHandler implements Handler<RoutingContext> {
+  private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
+  public static final String PROBLEM_JSON = "application/problem+json";
+  private static final String TYPE_BASE = "https://openbureau.dev/problems/";
+  private static final Pattern REQUIRED = Pattern.compile("required property \"?'?([A-Za-z0-9_]+)");
+  private static final Pattern ADDITIONAL = Pattern.compile("(?:additional|unevaluated) propert(?:y|ies) \"?'?([A-Za-z0-9_]+)",
+    Pattern.CASE_INSENSITIVE);
+  private static final Pattern PARAMETER = Pattern.compile("(query|path|header|cookie) parameter ([A-Za-z0-9_-]+)");
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    ApiError error = toApiError(ctx);
+    HttpServerResponse response = ctx.response();
+    if (response.headWritten()) {
+      // a streamed response broke half-way: nothing sensible can be sent any more
+      LOG.warn("request {} failed after the response started", RequestIds.get(ctx), ctx.failure());
+      response.reset();
+      return;
+    }
+    send(ctx, error);
+  }
+
+  public static void send(RoutingContext ctx, ApiError error) {
+    HttpServerResponse response = ctx.response();
+    JsonObject body = new JsonObject()
+      .put("type", TYPE_BASE + error.code())
+      .put("title", error.title())
+      .put("status", error.status())
+      .put("code", error.code())
+      .put("detail", error.getMessage())
+      .put("requestId", RequestIds.get(ctx));
+    if (!error.errors().isEmpty()) {
+      JsonArray errs = new JsonArray();
+      error.errors().forEach(f -> errs.add(new JsonObject().put("field", f.field()).put("message", f.message())));
+      body.put("errors", errs);
+    }
+    error.headers().forEach(response::putHeader);
+    response.setStatusCode(error.status())
+      .putHeader("Content-Type", PROBLEM_JSON)
+      .putHeader("Cache-Control", "no-store")
+      .end(body.toBuffer());
+  }
+
+  private ApiError toApiError(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof ApiError api) {
+      return api;
+    }
+    if (failure instanceof HttpException http && http.getCause() instanceof ValidatorException v) {
+      return fromValidation(v);
+    }
+    if (failure instanceof ValidatorException v) {
+      return fromValidation(v);
+    }
+    if (failure instanceof DecodeException) {
+      return ApiError.invalid("body", "is not valid JSON");
+    }
+    if (failure instanceof PgException pg) {
+      ApiError mapped = fromPostgres(pg);
+      if (mapped != null) {
+        return mapped;
+      }
+    }
+    int status = ctx.statusCode();
+    if (failure instanceof HttpException http) {
+      status = http.getStatusCode();
+    }
+    return switch (status) {
+      case 400 -> ApiError.invalid("body", "is malformed");
+      case 401 -> ApiError.unauthenticated("authentication required");
+      case 403 -> ApiError.forbidden("not allowed");
+      case 404 -> ApiError.notFound("not_found", "no such resource: " + ctx.request().path());
+      case 405 -> new ApiError(405, "method_not_allowed", "Method not allowed",
+        ctx.request().method() + " is not allowed on " + ctx.request().path());
+      case 413 -> new ApiError(413, "payload_too_large", "Payload too large", "the request body is too large");
+      case 415 -> new ApiError(415, "unsupported_media_type", "Unsupported media type",
+        "Content-Type must be application/json");
+      default -> internal(ctx, failure, status);
+    };
+  }
+
+  private ApiError internal(RoutingContext ctx, Throwable failure, int status) {
+    if (status == 503) {
+      return ApiError.unavailable("unavailable", "a dependency is unavailable; retry later");
+    }
+    LOG.error("request {} {} {} failed", RequestIds.get(ctx), ctx.request().method(), ctx.request().path(), failure);
+    return new ApiError(500, "internal_error", "Internal error",
+      "the request could not be completed; quote the request id when reporting it");
+  }
+
+  /** Constraint violations that reach here are client errors we did not pre-check; others are ours. */
+  private static ApiError fromPostgres(PgException pg) {
+    return switch (String.valueOf(pg.getSqlState())) {
+      case "23505" -> ApiError.conflict("conflict", "the resource already exists");
+      case "23503" -> ApiError.notFound("not_found", "a referenced resource does not exist");
+      case "53300", "57P01", "57P03", "08006", "08001" -> ApiError.unavailable("database_unavailable",
+        "the database is unavailable; retry later");
+      default -> null;
+    };
+  }
+
+  static ApiError fromValidation(ValidatorException v) {
+    List<ApiError.FieldError> errors = new ArrayList<>();
+    if (v instanceof SchemaValidationException s && s.getOutputUnit() != null) {
+      Map<String, String> byField = new LinkedHashMap<>();
+      collect(s.getOutputUnit(), byField, parameterName(v.getMessage()));
+      byField.forEach((f, m) -> errors.add(new ApiError.FieldError(f, m)));
+    }
+    if (errors.isEmpty()) {
+      String param = parameterName(v.getMessage());
+      String field = param != null ? param : "body";
+      String message = switch (v.type()) {
+        case MISSING_REQUIRED_PARAMETER -> field.equals("body") ? "a JSON body is required" : "is required";
+        case INVALID_VALUE_FORMAT, ILLEGAL_VALUE -> "is malformed";
+        case UNSUPPORTED_VALUE_FORMAT -> "has an unsupported content type";
+        default -> "is invalid";
+      };
+      if (field.equals("body") && v.getMessage() != null && v.getMessage().contains("content type")) {
+        return new ApiError(415, "unsupported_media_type", "Unsupported media type",
+          "Content-Type must be application/json");
+      }
+      errors.add(new ApiError.FieldError(field, message));
+    }
+    return ApiError.invalid(errors);
+  }
+
+  private static String parameterName(String message) {
+    if (message == null) {
+      return null;
+    }
+    Matcher m = PARAMETER.matcher(message);
+    return m.find() ? m.group(2) : null;
+  }
+
+  /**
+   * Flattens the schema library's output into one message per field. Its quirks: a failing known
+   * property is reported three times (the leaf error, a "does not match schema" wrapper and an
+   * "additional properties" error), so the leaf wins and "not a known field" is kept only for
+   * properties with no other error.
+   */
+  private static void collect(OutputUnit root, Map<String, String> out, String parameter) {
+    List<OutputUnit> leaves = new ArrayList<>();
+    flatten(root, leaves);
+    Map<String, String> specific = new LinkedHashMap<>();
+    Map<String, String> unknown = new LinkedHashMap<>();
+    for (OutputUnit unit : leaves) {
+      String error = unit.getError().replaceAll("\\s+", " ").trim();
+      String field = pointerToField(unit.getInstanceLocation());
+      Matcher req = REQUIRED.matcher(error);
+      Matcher add = ADDITIONAL.matcher(error);
+      if (req.find()) {
+        specific.putIfAbsent(join(field, req.group(1)), "is required");
+      } else if (add.find()) {
+        unknown.putIfAbsent(field.isEmpty() ? add.group(1) : field, "is not a known field");
+      } else if (!error.matches("Property \".*\" does not match schema") && !error.startsWith("A subschema had errors")) {
+        specific.putIfAbsent(field.isEmpty() ? (parameter != null ? parameter : "body") : field, humanize(error));
+      }
+    }
+    out.putAll(specific);
+    unknown.forEach(out::putIfAbsent);
+  }
+
+  private static void flatten(OutputUnit unit, List<OutputUnit> leaves) {
+    if (unit.getErrors() != null && !unit.getErrors().isEmpty()) {
+      unit.getErrors().forEach(child -> flatten(child, leaves));
+    } else if (unit.getError() != null) {
+      leaves.add(unit);
+    }
+  }
+
+  private static String join(String parent, String child) {
+    return parent.isEmpty() ? child : parent + "." + child;
+  }
+
+  private static String pointerToField(String pointer) {
+    if (pointer == null || pointer.isEmpty() || pointer.equals("#") || pointer.equals("/")) {
+      return "";
+    }
+    String p = pointer.startsWith("#") ? pointer.substring(1) : pointer;
+    p = p.startsWith("/") ? p.substring(1) : p;
+    return p.replace('/', '.').replace("~1", "/").replace("~0", "~");
+  }
+
+  /** The schema library's messages are fine for people; strip anything that looks internal. */
+  private static String humanize(String error) {
+    String e = error.replaceAll("\\s+", " ").trim();
+    if (e.equals("String does not match pattern")) {
+      return "has an invalid format";
+    }
+    if (e.length() > 200) {
+      e = e.substring(0, 200);
+    }
+    return e;
+  }
+}

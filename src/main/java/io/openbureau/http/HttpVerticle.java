@@ -1,0 +1,103 @@
+package io.openbureau.http;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.openbureau.auth.Guards;
+import io.openbureau.auth.TokenVerifier;
+import io.openbureau.auth.TrustedIssuers;
+import io.openbureau.cache.RedisStore;
+import io.openbureau.config.BureauConfig;
+import io.openbureau.db.Database;
+import io.openbureau.members.MemberRepository;
+import io.openbureau.members.MemberRoutes;
+import io.openbureau.members.MemberStatus;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.sqlclient.Pool;
+
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The public API: one instance per core, each with its own Postgres pool and Redis client. The
+ * router is built from {@code openapi.yaml}; features mount their handlers on its operations.
+ */
+public final class HttpVerticle extends VerticleBase {
+  /** Routes whose bodies are streamed by their handler instead of buffered. */
+  static final Set<String> STREAMING_PATHS = Set.of("/v1/furnishing/batches");
+
+  private final BureauConfig config;
+  private final PrometheusMeterRegistry registry;
+  private Pool pool;
+  private RedisStore redis;
+  private HttpServer server;
+
+  public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    pool = Database.pool(vertx, config.postgres(), config.postgres().poolSize());
+    redis = RedisStore.create(vertx, config.redis());
+    return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth()))
+      .compose(issuers -> Contract.load(vertx).map(contract -> router(contract, issuers)))
+      .compose(router -> vertx.createHttpServer(new HttpServerOptions()
+          .setPort(config.http().port()).setHost(config.http().host())
+          .setCompressionSupported(false)
+          .setMaxHeaderSize(16 * 1024))
+        .requestHandler(router)
+        .listen())
+      .onSuccess(s -> server = s);
+  }
+
+  private Router router(OpenAPIContract contract, TrustedIssuers issuers) {
+    RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
+    builder.rootHandler(new RequestIds());
+    builder.rootHandler(ctx -> {
+      if (STREAMING_PATHS.contains(ctx.normalizedPath())) {
+        ctx.next();
+      } else {
+        body.handle(ctx);
+      }
+    });
+
+    MemberRepository memberRepository = new MemberRepository(pool);
+    MemberStatus memberStatus = new MemberStatus(redis, memberRepository);
+    TokenVerifier verifier = new TokenVerifier(vertx, issuers, config.auth().clockSkewSeconds(),
+      config.auth().tokenCacheSize());
+    Guards guards = new Guards(verifier, memberStatus);
+    RouteMounter routes = new RouteMounter(vertx, contract, builder, guards);
+
+    new HealthRoutes(vertx, pool, redis).mount(routes);
+    routes.open("metrics", PrometheusScrapingHandler.create(registry));
+    routes.open("openapiSpec", ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
+      .sendFile("openapi.yaml").onFailure(ctx::fail));
+    new MemberRoutes(memberRepository, memberStatus).mount(routes, guards);
+    routes.mountRemainingAsNotImplemented();
+
+    Router router = builder.createRouter();
+    FailureHandler failures = new FailureHandler();
+    router.route().failureHandler(failures);
+    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+      router.errorHandler(status, failures);
+    }
+    return router;
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> closing = server == null ? Future.succeededFuture()
+      : server.shutdown(config.http().shutdownGraceSeconds(), TimeUnit.SECONDS);
+    return closing.eventually(() -> Future.join(pool.close(), redis.close()));
+  }
+}

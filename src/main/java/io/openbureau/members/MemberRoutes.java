@@ -1,0 +1,84 @@
+package io.openbureau.members;
+
+import io.openbureau.auth.Guards;
+import io.openbureau.auth.Role;
+import io.openbureau.http.ApiError;
+import io.openbureau.http.Cursors;
+import io.openbureau.http.Requests;
+import io.openbureau.http.RouteMounter;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
+
+/** Admin routes for member institutions (API.md, Members). */
+public final class MemberRoutes {
+  private final MemberRepository repository;
+  private final MemberStatus status;
+
+  public MemberRoutes(MemberRepository repository, MemberStatus status) {
+    this.repository = repository;
+    this.status = status;
+  }
+
+  public void mount(RouteMounter routes, Guards guards) {
+    var admin = guards.require(Role.ADMIN);
+    routes.secured("createMember", admin, this::create);
+    routes.secured("listMembers", admin, this::list);
+    routes.secured("suspendMember", admin, ctx -> changeStatus(ctx, Member.SUSPENDED));
+    routes.secured("reinstateMember", admin, ctx -> changeStatus(ctx, Member.ACTIVE));
+    routes.secured("getOwnMember", guards.require(Role.LENDER), this::own);
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject body = Requests.body(ctx);
+    String id = body.getString("id");
+    repository.insert(id, body.getString("name").trim())
+      .compose(m -> m == null
+        ? Future.failedFuture(ApiError.conflict("member_exists", "a member with id " + id + " already exists"))
+        : status.publish(m).map(m))
+      .onSuccess(m -> {
+        ctx.response().putHeader("Location", "/v1/members/" + m.id());
+        Requests.json(ctx, 201, m.toJson());
+      })
+      .onFailure(ctx::fail);
+  }
+
+  private void list(RoutingContext ctx) {
+    int limit = Requests.limit(ctx);
+    JsonObject cursor = Cursors.decode(Requests.query(ctx, "cursor"));
+    String after = cursor == null ? null : cursor.getString("id");
+    if (cursor != null && after == null) {
+      throw ApiError.invalid("cursor", "is not a cursor this API returned");
+    }
+    repository.list(after, limit + 1).onSuccess(members -> {
+      List<Member> page = members.size() > limit ? members.subList(0, limit) : members;
+      JsonArray items = new JsonArray();
+      page.forEach(m -> items.add(m.toJson()));
+      String next = members.size() > limit ? Cursors.encode(new JsonObject().put("id", page.get(page.size() - 1).id())) : null;
+      Requests.json(ctx, 200, new JsonObject().put("items", items).put("nextCursor", next));
+    }).onFailure(ctx::fail);
+  }
+
+  private void own(RoutingContext ctx) {
+    String id = io.openbureau.auth.Principal.of(ctx).subject();
+    repository.find(id)
+      .compose(m -> m == null ? Future.failedFuture(ApiError.notFound("unknown_member", "no member with id " + id))
+        : Future.succeededFuture(m))
+      .onSuccess(m -> Requests.json(ctx, 200, m.toJson()))
+      .onFailure(ctx::fail);
+  }
+
+  /** Postgres first (the record), then the shared status every instance reads on each request. */
+  private void changeStatus(RoutingContext ctx, String newStatus) {
+    String id = Requests.path(ctx, "id");
+    repository.setStatus(id, newStatus)
+      .compose(m -> m == null
+        ? Future.failedFuture(ApiError.notFound("unknown_member", "no member with id " + id))
+        : status.publish(m).map(m))
+      .onSuccess(m -> Requests.json(ctx, 200, m.toJson()))
+      .onFailure(ctx::fail);
+  }
+}

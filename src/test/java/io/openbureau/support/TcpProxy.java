@@ -1,0 +1,66 @@
+package io.openbureau.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A loopback TCP proxy in front of Postgres or Redis that a test can cut: {@link #cut()} closes
+ * every open connection and refuses new ones, like a dependency that became unreachable.
+ */
+public final class TcpProxy implements AutoCloseable {
+  private final Vertx vertx = Vertx.vertx();
+  private final NetServer server;
+  private final NetClient client;
+  private final List<NetSocket> sockets = new ArrayList<>();
+  private volatile boolean cut;
+
+  public TcpProxy(int targetPort) {
+    client = vertx.createNetClient();
+    server = vertx.createNetServer().connectHandler(in -> {
+      if (cut) {
+        in.close();
+        return;
+      }
+      in.pause();
+      client.connect(targetPort, "127.0.0.1").onSuccess(out -> {
+        synchronized (sockets) {
+          sockets.add(in);
+          sockets.add(out);
+        }
+        in.handler(out::write);
+        out.handler(in::write);
+        in.closeHandler(v -> out.close());
+        out.closeHandler(v -> in.close());
+        in.resume();
+      }).onFailure(e -> in.close());
+    });
+    TestBureau.await(server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture());
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public void cut() {
+    cut = true;
+    synchronized (sockets) {
+      sockets.forEach(NetSocket::close);
+      sockets.clear();
+    }
+  }
+
+  public void restore() {
+    cut = false;
+  }
+
+  @Override
+  public void close() {
+    cut();
+    vertx.close();
+  }
+}
