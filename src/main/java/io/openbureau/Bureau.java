@@ -3,6 +3,10 @@ package io.openbureau;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.openbureau.auth.TrustedIssuers;
+import io.openbureau.cache.RedisStore;
+import io.openbureau.scoring.ScoreStore;
+import io.openbureau.scoring.Scorecard;
+import java.nio.file.Path;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
 import io.openbureau.demo.DemoSeeder;
@@ -62,12 +66,20 @@ public final class Bureau {
     return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth())) // fail fast on bad keys
       .compose(issuers -> Database.prepare(vertx, config.postgres()))
       .compose(v -> withPool(this::maintainPartitions))
-      .compose(v -> config.demoSeed() ? withPool(pool -> new DemoSeeder(vertx, config, pool).seed()) : Future.succeededFuture())
+      .compose(v -> config.demoSeed() ? seedDemo() : Future.succeededFuture())
       .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, registry),
         new DeploymentOptions().setInstances(instances)))
       .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
         config.http().host(), config.http().port(), instances, config.env()))
       .mapEmpty();
+  }
+
+  private Future<Void> seedDemo() {
+    return vertx.executeBlocking(() -> Scorecard.load(Path.of(config.scorecardFile()))).compose(scorecard -> {
+      RedisStore redis = RedisStore.create(vertx, config.redis());
+      return withPool(pool -> new DemoSeeder(vertx, config, pool, new ScoreStore(scorecard, redis, pool)).seed())
+        .eventually(redis::close);
+    });
   }
 
   /** The access log is partitioned by month: make sure this month and the next few exist. */

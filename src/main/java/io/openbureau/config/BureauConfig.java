@@ -51,6 +51,11 @@ public record BureauConfig(
   public record Signing(String keyId, String privateKeyPem, String publicKeyPem, boolean development) {
   }
 
+  /** The scorecard file (config/scorecard.yaml unless {@code scoring.scorecardFile} says otherwise). */
+  public String scorecardFile() {
+    return section("scoring").getString("scorecardFile", "config/scorecard.yaml");
+  }
+
   public boolean production() {
     return "production".equals(env);
   }

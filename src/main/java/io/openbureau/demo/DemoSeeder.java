@@ -34,8 +34,11 @@ public final class DemoSeeder {
   private final Pool pool;
   private final BorrowerKeys keys;
 
-  public DemoSeeder(Vertx vertx, BureauConfig config, Pool pool) {
+  private final io.openbureau.scoring.ScoreStore scores;
+
+  public DemoSeeder(Vertx vertx, BureauConfig config, Pool pool, io.openbureau.scoring.ScoreStore scores) {
     this.vertx = vertx;
+    this.scores = scores;
     this.config = config;
     this.pool = pool;
     this.keys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
@@ -60,6 +63,8 @@ public final class DemoSeeder {
             credit_limit, status, balance, days_past_due)
           VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8::numeric, $9, $10::numeric, $11)
           ON CONFLICT DO NOTHING""").executeBatch(tradelines))
+      .compose(v -> pool.withTransaction(tx -> scores.recompute(tx, List.of(keys.key(ALICE), keys.key(BOB), keys.key(CHEN)))))
+      .compose(scores::publish)
       .compose(v -> consent(ALICE, "lender-a", "LOAN_ORIGINATION", "REPORT"))
       .compose(v -> consent(BOB, "lender-a", "LOAN_ORIGINATION", "SCORE"))
       .onSuccess(v -> LOG.info("demo data seeded: 3 members, 3 people, {} loans", tradelines.size()))

@@ -7,6 +7,11 @@ import io.openbureau.auth.TrustedIssuers;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
+import io.openbureau.furnishing.FurnishingRoutes;
+import io.openbureau.furnishing.FurnishingService;
+import io.openbureau.identity.BorrowerKeys;
+import io.openbureau.scoring.ScoreStore;
+import io.openbureau.scoring.Scorecard;
 import io.openbureau.members.MemberRepository;
 import io.openbureau.members.MemberRoutes;
 import io.openbureau.members.MemberStatus;
@@ -22,6 +27,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.sqlclient.Pool;
 
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -48,8 +54,9 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Database.pool(vertx, config.postgres(), config.postgres().poolSize());
     redis = RedisStore.create(vertx, config.redis());
-    return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth()))
-      .compose(issuers -> Contract.load(vertx).map(contract -> router(contract, issuers)))
+    return vertx.executeBlocking(() -> new Loaded(TrustedIssuers.load(vertx, config.auth()),
+        Scorecard.load(Path.of(config.scorecardFile()))))
+      .compose(loaded -> Contract.load(vertx).map(contract -> router(contract, loaded)))
       .compose(router -> vertx.createHttpServer(new HttpServerOptions()
           .setPort(config.http().port()).setHost(config.http().host())
           .setCompressionSupported(false)
@@ -59,7 +66,12 @@ public final class HttpVerticle extends VerticleBase {
       .onSuccess(s -> server = s);
   }
 
-  private Router router(OpenAPIContract contract, TrustedIssuers issuers) {
+  /** What start-up reads from files, on a worker thread. */
+  private record Loaded(TrustedIssuers issuers, Scorecard scorecard) {
+  }
+
+  private Router router(OpenAPIContract contract, Loaded loaded) {
+    TrustedIssuers issuers = loaded.issuers();
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
     builder.rootHandler(new RequestIds());
@@ -83,6 +95,9 @@ public final class HttpVerticle extends VerticleBase {
     routes.open("openapiSpec", ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
       .sendFile("openapi.yaml").onFailure(ctx::fail));
     new MemberRoutes(memberRepository, memberStatus).mount(routes, guards);
+    BorrowerKeys borrowerKeys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
+    ScoreStore scores = new ScoreStore(loaded.scorecard(), redis, pool);
+    new FurnishingRoutes(new FurnishingService(pool, scores), borrowerKeys).mount(routes, guards);
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();

@@ -41,7 +41,11 @@ public final class RouteMounter {
 
   /** Authenticated and role-checked; the handler validates (streamed bodies the contract cannot). */
   public void securedStreaming(String operationId, Handler<RoutingContext> authorize, Handler<RoutingContext> action) {
-    route(operationId).addHandler(guards::authenticate).addHandler(authorize).addHandler(action);
+    // the body is not buffered on these routes: hold it until the handler reads it
+    route(operationId).addHandler(ctx -> {
+      ctx.request().pause();
+      ctx.next();
+    }).addHandler(guards::authenticate).addHandler(authorize).addHandler(action);
   }
 
   /** No authentication (health, metrics, spec, public keys). */
