@@ -6,6 +6,8 @@ import io.openbureau.auth.TokenVerifier;
 import io.openbureau.auth.TrustedIssuers;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.config.BureauConfig;
+import io.openbureau.consent.ConsentRoutes;
+import io.openbureau.consent.ReceiptSigner;
 import io.openbureau.db.Database;
 import io.openbureau.members.MemberRepository;
 import io.openbureau.members.MemberRoutes;
@@ -37,6 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private Pool pool;
   private RedisStore redis;
+  private ReceiptSigner signer;
   private HttpServer server;
 
   public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
@@ -48,7 +51,8 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Database.pool(vertx, config.postgres(), config.postgres().poolSize());
     redis = RedisStore.create(vertx, config.redis());
-    return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth()))
+    return vertx.executeBlocking(() -> signer = ReceiptSigner.load(config.signing()))
+      .compose(s -> vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth())))
       .compose(issuers -> Contract.load(vertx).map(contract -> router(contract, issuers)))
       .compose(router -> vertx.createHttpServer(new HttpServerOptions()
           .setPort(config.http().port()).setHost(config.http().host())
@@ -83,6 +87,7 @@ public final class HttpVerticle extends VerticleBase {
     routes.open("openapiSpec", ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
       .sendFile("openapi.yaml").onFailure(ctx::fail));
     new MemberRoutes(memberRepository, memberStatus).mount(routes, guards);
+    new ConsentRoutes(vertx, config, pool, redis, signer).mount(routes, guards);
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
