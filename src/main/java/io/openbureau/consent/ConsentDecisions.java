@@ -38,7 +38,12 @@ public final class ConsentDecisions {
   public static final String REPORT = "REPORT";
   static final String NONE = "NONE";
 
-  private final ConsentRepository repository;
+  /** Reads one slot from Postgres (a seam: tests slow it down to race fills against revokes). */
+  interface SlotLoader {
+    Future<ConsentRepository.Slot> load(byte[] borrowerKey, String lenderId, String purpose);
+  }
+
+  private final SlotLoader loader;
   private final RedisStore redis;
   private final VersionedCache cache;
 
@@ -47,7 +52,11 @@ public final class ConsentDecisions {
   }
 
   public ConsentDecisions(ConsentRepository repository, RedisStore redis) {
-    this.repository = repository;
+    this(repository::slot, redis);
+  }
+
+  ConsentDecisions(SlotLoader loader, RedisStore redis) {
+    this.loader = loader;
     this.redis = redis;
     this.cache = new VersionedCache(redis);
   }
@@ -59,7 +68,7 @@ public final class ConsentDecisions {
   /** ALLOW with the consent's id, or DENY (no consent, expired, or a scope that does not cover). */
   public Future<Decision> decide(byte[] borrowerKey, String lenderId, String purpose, String scope, Instant now) {
     String key = key(borrowerKey, lenderId, purpose);
-    return cache.getOrLoad(key, () -> repository.slot(borrowerKey, lenderId, purpose)
+    return cache.getOrLoad(key, () -> loader.load(borrowerKey, lenderId, purpose)
         .map(slot -> new VersionedCache.Loaded(slot.version(), payload(slot))), 0)
       .map(entry -> judge(entry.payload(), scope, now));
   }

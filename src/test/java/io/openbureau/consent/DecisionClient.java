@@ -20,9 +20,17 @@ final class DecisionClient implements AutoCloseable {
   final BorrowerKeys keys;
 
   DecisionClient(BureauConfig cfg) {
+    this(cfg, 0);
+  }
+
+  /** With {@code fillDelayMillis > 0}, every cache fill waits that long between its Postgres read and its Redis write. */
+  DecisionClient(BureauConfig cfg, long fillDelayMillis) {
     pool = Database.pool(vertx, cfg.postgres(), 4);
     redis = RedisStore.create(vertx, cfg.redis());
-    decisions = new ConsentDecisions(pool, redis);
+    ConsentRepository repository = new ConsentRepository(pool);
+    decisions = fillDelayMillis <= 0 ? new ConsentDecisions(repository, redis)
+      : new ConsentDecisions((k, l, p) -> repository.slot(k, l, p)
+          .compose(slot -> vertx.timer(fillDelayMillis).map(slot)), redis);
     keys = new BorrowerKeys(cfg.identity().hmacKeyId(), cfg.identity().hmacSecret());
   }
 
