@@ -6,6 +6,8 @@ import io.openbureau.auth.TokenVerifier;
 import io.openbureau.auth.TrustedIssuers;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.config.BureauConfig;
+import io.openbureau.consent.ConsentRoutes;
+import io.openbureau.consent.ReceiptSigner;
 import io.openbureau.db.Database;
 import io.openbureau.furnishing.FurnishingRoutes;
 import io.openbureau.furnishing.FurnishingService;
@@ -43,6 +45,7 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private Pool pool;
   private RedisStore redis;
+  private ReceiptSigner signer;
   private HttpServer server;
 
   public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
@@ -54,8 +57,9 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Database.pool(vertx, config.postgres(), config.postgres().poolSize());
     redis = RedisStore.create(vertx, config.redis());
-    return vertx.executeBlocking(() -> new Loaded(TrustedIssuers.load(vertx, config.auth()),
-        Scorecard.load(Path.of(config.scorecardFile()))))
+    return vertx.executeBlocking(() -> signer = ReceiptSigner.load(config.signing()))
+      .compose(s -> vertx.executeBlocking(() -> new Loaded(TrustedIssuers.load(vertx, config.auth()),
+        Scorecard.load(Path.of(config.scorecardFile())))))
       .compose(loaded -> Contract.load(vertx).map(contract -> router(contract, loaded)))
       .compose(router -> vertx.createHttpServer(new HttpServerOptions()
           .setPort(config.http().port()).setHost(config.http().host())
@@ -98,6 +102,7 @@ public final class HttpVerticle extends VerticleBase {
     BorrowerKeys borrowerKeys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
     ScoreStore scores = new ScoreStore(loaded.scorecard(), redis, pool);
     new FurnishingRoutes(new FurnishingService(pool, scores), borrowerKeys).mount(routes, guards);
+    new ConsentRoutes(vertx, config, pool, redis, signer).mount(routes, guards);
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
