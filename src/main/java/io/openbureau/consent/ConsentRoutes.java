@@ -22,7 +22,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
@@ -179,7 +178,7 @@ public final class ConsentRoutes {
     UUID id;
     try {
       id = UUID.fromString(Requests.path(ctx, "consentId"));
-    } catch (IllegalArgumentException | DateTimeParseException e) {
+    } catch (IllegalArgumentException e) {
       throw notFound();
     }
     repository.pool().withTransaction(conn -> ConsentRepository.lockPerson(conn, key)
