@@ -37,7 +37,7 @@ public final class Database {
 
   /** A pool for transactions and ordinary queries. */
   public static Pool pool(Vertx vertx, BureauConfig.Postgres pg, int size) {
-    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setName("ob-pg-" + POOLS.incrementAndGet()))
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setConnectionTimeout(5).setName("ob-pg-" + POOLS.incrementAndGet()))
       .connectingTo(connectOptions(pg)).using(vertx).build();
   }
 

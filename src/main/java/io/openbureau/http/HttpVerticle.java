@@ -1,17 +1,24 @@
 package io.openbureau.http;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.openbureau.audit.AuditSettings;
+import io.openbureau.audit.AuditWriter;
 import io.openbureau.auth.Guards;
 import io.openbureau.auth.TokenVerifier;
 import io.openbureau.auth.TrustedIssuers;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.config.BureauConfig;
+import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.consent.ConsentRoutes;
 import io.openbureau.consent.ReceiptSigner;
 import io.openbureau.db.Database;
 import io.openbureau.furnishing.FurnishingRoutes;
 import io.openbureau.furnishing.FurnishingService;
 import io.openbureau.identity.BorrowerKeys;
+import io.openbureau.inquiry.InquiryRoutes;
+import io.openbureau.inquiry.InquiryService;
+import io.openbureau.inquiry.InquirySettings;
+import io.openbureau.report.ReportReader;
 import io.openbureau.scoring.ScoreStore;
 import io.openbureau.scoring.Scorecard;
 import io.openbureau.members.MemberRepository;
@@ -39,13 +46,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpVerticle extends VerticleBase {
   /** Routes whose bodies are streamed by their handler instead of buffered. */
-  static final Set<String> STREAMING_PATHS = Set.of("/v1/furnishing/batches");
+  static final Set<String> STREAMING_PATHS = Set.of("/v1/furnishing/batches", "/v1/inquiries");
 
   private final BureauConfig config;
   private final PrometheusMeterRegistry registry;
   private Pool pool;
   private RedisStore redis;
   private ReceiptSigner signer;
+  private AuditWriter audit;
   private HttpServer server;
 
   public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
@@ -103,6 +111,10 @@ public final class HttpVerticle extends VerticleBase {
     ScoreStore scores = new ScoreStore(loaded.scorecard(), redis, pool);
     new FurnishingRoutes(new FurnishingService(pool, scores), borrowerKeys).mount(routes, guards);
     new ConsentRoutes(vertx, config, pool, redis, signer).mount(routes, guards);
+    audit = new AuditWriter(vertx, pool, AuditSettings.from(config), registry);
+    InquiryService inquiries = new InquiryService(pool, redis, new ConsentDecisions(pool, redis), scores, memberStatus,
+      InquirySettings.from(config), registry);
+    new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry).mount(routes);
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();

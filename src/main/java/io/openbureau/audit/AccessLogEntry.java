@@ -1,0 +1,64 @@
+package io.openbureau.audit;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * One row of the access log: who accessed what about whom, why, and what they got. Never a raw
+ * national id: a person appears only as their borrower key. {@code id}, {@code at} and the chain
+ * fields are assigned by the {@link AuditWriter} that commits the row.
+ */
+public record AccessLogEntry(long id, Instant at, String chainId, long chainSeq, String action, String actorRole,
+                             String actorId, String lenderId, byte[] borrowerKey, String purpose, String scope,
+                             String decision, String reason, UUID consentId, String requestId, Integer scoreValue,
+                             JsonObject details, byte[] prevHash, byte[] rowHash) {
+
+  public static final String INQUIRY = "INQUIRY";
+  public static final String GRANTED = "GRANTED";
+  public static final String DENIED = "DENIED";
+  public static final String INVALID = "INVALID";
+
+  /** What a feature records; the writer turns it into a chained row. */
+  public record Draft(String action, String actorRole, String actorId, String lenderId, byte[] borrowerKey,
+                      String purpose, String scope, String decision, String reason, UUID consentId,
+                      String requestId, Integer scoreValue, JsonObject details) {
+
+    public static Draft inquiry(String lenderId, String requestId) {
+      return new Draft(INQUIRY, "lender", lenderId, lenderId, null, null, null, INVALID, null, null, requestId, null, null);
+    }
+
+    public Draft borrower(byte[] key) {
+      return new Draft(action, actorRole, actorId, lenderId, key, purpose, scope, decision, reason, consentId,
+        requestId, scoreValue, details);
+    }
+
+    public Draft purposeAndScope(String purpose, String scope) {
+      return new Draft(action, actorRole, actorId, lenderId, borrowerKey, purpose, scope, decision, reason, consentId,
+        requestId, scoreValue, details);
+    }
+
+    public Draft decided(String decision, String reason, UUID consentId, Integer scoreValue) {
+      return new Draft(action, actorRole, actorId, lenderId, borrowerKey, purpose, scope, decision, reason, consentId,
+        requestId, scoreValue, details);
+    }
+
+    public Draft details(JsonObject details) {
+      return new Draft(action, actorRole, actorId, lenderId, borrowerKey, purpose, scope, decision, reason, consentId,
+        requestId, scoreValue, details);
+    }
+  }
+
+  static AccessLogEntry chained(long id, Instant at, String chainId, long chainSeq, Draft d, byte[] prevHash) {
+    AccessLogEntry unhashed = new AccessLogEntry(id, at, chainId, chainSeq, d.action(), d.actorRole(), d.actorId(),
+      d.lenderId(), d.borrowerKey(), d.purpose(), d.scope(), d.decision(), d.reason(), d.consentId(), d.requestId(),
+      d.scoreValue(), d.details(), prevHash, null);
+    return unhashed.withRowHash(ChainHash.rowHash(prevHash, unhashed));
+  }
+
+  AccessLogEntry withRowHash(byte[] hash) {
+    return new AccessLogEntry(id, at, chainId, chainSeq, action, actorRole, actorId, lenderId, borrowerKey, purpose,
+      scope, decision, reason, consentId, requestId, scoreValue, details, prevHash, hash);
+  }
+}

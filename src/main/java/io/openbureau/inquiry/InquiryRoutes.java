@@ -1,0 +1,295 @@
+package io.openbureau.inquiry;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.openbureau.audit.AccessLogEntry;
+import io.openbureau.audit.AuditWriter;
+import io.openbureau.auth.Principal;
+import io.openbureau.auth.Role;
+import io.openbureau.consent.ConsentDecisions;
+import io.openbureau.http.ApiError;
+import io.openbureau.http.RequestIds;
+import io.openbureau.http.RouteMounter;
+import io.openbureau.identity.BorrowerKeys;
+import io.openbureau.identity.NationalId;
+import io.openbureau.members.Member;
+import io.openbureau.report.ReportReader;
+import io.openbureau.scoring.PersonScore;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code POST /v1/inquiries}: the loan-origination hot path.
+ *
+ * <p>Order: authenticate (token verified once, then cached) → role → read and validate the body
+ * (bad input is still logged as an INVALID attempt by this lender) → one Redis round trip (member
+ * status and rate limit; consent decision, score and over-borrowing window) → the access-log row
+ * committed (group commit) → the answer. No answer, not even a denial, leaves before its row is
+ * committed; a row that cannot be committed makes the answer 503 {@code audit_unavailable}.
+ *
+ * <p>Denials for "no consent" and "unknown person" are the same response: the bureau does not
+ * reveal whom it knows. The reason (no_consent, expired, scope) is in the access log only.
+ */
+public final class InquiryRoutes {
+  static final int BODY_LIMIT = 8 * 1024;
+  static final Set<String> PURPOSES = Set.of("LOAN_ORIGINATION", "ACCOUNT_REVIEW");
+  static final Set<String> SCOPES = Set.of(ConsentDecisions.SCORE, ConsentDecisions.REPORT);
+  static final Set<String> FIELDS = Set.of("nationalId", "purpose", "scope");
+
+  private final InquiryService service;
+  private final AuditWriter audit;
+  private final BorrowerKeys keys;
+  private final ReportReader reports;
+  private final MeterRegistry registry;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+  public InquiryRoutes(InquiryService service, AuditWriter audit, BorrowerKeys keys, ReportReader reports,
+                       MeterRegistry registry) {
+    this.service = service;
+    this.audit = audit;
+    this.keys = keys;
+    this.reports = reports;
+    this.registry = registry;
+  }
+
+  public void mount(RouteMounter routes) {
+    routes.securedStreaming("createInquiry", RoutingContext::next, this::inquire);
+  }
+
+  /** A parsed, valid request. */
+  record Ask(byte[] borrowerKey, String purpose, String scope) {
+  }
+
+  void inquire(RoutingContext ctx) {
+    long started = System.nanoTime();
+    Principal principal = Principal.of(ctx);
+    if (!principal.has(Role.LENDER)) {
+      ctx.request().resume();
+      ctx.fail(ApiError.forbidden("this operation needs the role lender"));
+      return;
+    }
+    String lender = principal.subject();
+    AccessLogEntry.Draft draft = AccessLogEntry.Draft.inquiry(lender, RequestIds.get(ctx));
+    readBody(ctx.request())
+      .compose(body -> parse(ctx, body))
+      .onSuccess(ask -> decide(ctx, draft.borrower(ask.borrowerKey()).purposeAndScope(ask.purpose(), ask.scope()),
+        ask, started))
+      .onFailure(e -> refuseInvalid(ctx, draft, e, started));
+  }
+
+  private void decide(RoutingContext ctx, AccessLogEntry.Draft draft, Ask ask, long started) {
+    Instant now = Instant.now();
+    audit.reserveId().onComplete(idResult -> {
+      if (idResult.failed()) {
+        finish(ctx, "ERROR", started, idResult.cause());
+        return;
+      }
+      long id = idResult.result();
+      service.decide(draft.lenderId(), ask.borrowerKey(), ask.purpose(), ask.scope(), id, now).onComplete(ar -> {
+        if (ar.failed()) {
+          // Redis could not decide: record the attempt, answer 503
+          record(ctx, id, draft.decided(AccessLogEntry.DENIED, "unavailable", null, null), started,
+            ApiError.unavailable("unavailable", "the bureau cannot decide right now; retry later"), null);
+          return;
+        }
+        answer(ctx, id, draft, ask, ar.result(), started);
+      });
+    });
+  }
+
+  private void answer(RoutingContext ctx, long id, AccessLogEntry.Draft draft, Ask ask, InquiryService.Outcome o,
+                      long started) {
+    InquiryCache.Person person = o.person();
+    if (!Member.ACTIVE.equals(o.memberStatus())) {
+      service.forget(ask.borrowerKey(), person);
+      String reason = Member.SUSPENDED.equals(o.memberStatus()) ? "member_suspended" : "member_unknown";
+      record(ctx, id, draft.decided(AccessLogEntry.DENIED, reason, null, null), started,
+        ApiError.forbidden("member " + draft.lenderId() + " is not an active member of the bureau"), null);
+      return;
+    }
+    if (!o.gate().allowed()) {
+      // over its rate: refused before anything is served or recorded (see README: not logged)
+      service.forget(ask.borrowerKey(), person);
+      long seconds = Math.max(1, (o.gate().waitMicros() + 999_999) / 1_000_000);
+      finish(ctx, "RATE_LIMITED", started, new ApiError(429, "rate_limited", "Too many requests",
+        "this member exceeded its request rate; retry after " + seconds + " s", null,
+        Map.of("Retry-After", Long.toString(seconds))));
+      return;
+    }
+    if (!AccessLogEntry.GRANTED.equals(person.decision())) {
+      record(ctx, id, draft.decided(AccessLogEntry.DENIED, person.reason(), null, null), started, consentRequired(),
+        person);
+      return;
+    }
+    PersonScore score = parseScore(person.scoreEntry());
+    OverBorrowing over = service.overBorrowing(person, score);
+    JsonObject body = new JsonObject().put("inquiryId", Long.toString(id)).put("consentId", person.consentId())
+      .put("score", score.toApiJson()).put("overBorrowing", over.toJson());
+    Future<JsonArray> report = ConsentDecisions.REPORT.equals(ask.scope())
+      ? reports.tradelines(ask.borrowerKey()) : Future.succeededFuture();
+    AccessLogEntry.Draft granted = draft.decided(AccessLogEntry.GRANTED, null,
+      java.util.UUID.fromString(person.consentId()), score.value());
+    Future<AccessLogEntry> logged = audit.append(id, granted);
+    Future.join(logged, report).onComplete(ar -> {
+      if (logged.failed()) {
+        service.forget(ask.borrowerKey(), person);
+        finish(ctx, "ERROR", started, logged.cause());
+      } else if (report.failed()) {
+        finish(ctx, "ERROR", started, ApiError.unavailable("unavailable", "the report cannot be read right now"));
+      } else {
+        if (report.result() != null) {
+          body.put("report", new JsonObject().put("tradelines", report.result()).put("score", score.toApiJson())
+            .put("overBorrowing", over.toJson()));
+        }
+        count(AccessLogEntry.GRANTED, started);
+        ctx.response().putHeader("Content-Type", "application/json").setStatusCode(200).end(body.toBuffer());
+      }
+    });
+  }
+
+  /** Commits the row, then fails the request with {@code error} (or 503 when the row cannot be committed). */
+  private void record(RoutingContext ctx, long id, AccessLogEntry.Draft row, long started, Throwable error,
+                      InquiryCache.Person recorded) {
+    audit.append(id, row).onComplete(ar -> {
+      if (ar.failed() && recorded != null) {
+        service.forget(row.borrowerKey(), recorded);
+      }
+      finish(ctx, ar.succeeded() ? row.decision() : "ERROR", started, ar.succeeded() ? error : ar.cause());
+    });
+  }
+
+  private void refuseInvalid(RoutingContext ctx, AccessLogEntry.Draft draft, Throwable e, long started) {
+    if (!(e instanceof ApiError error)) {
+      finish(ctx, "ERROR", started, e);
+      return;
+    }
+    JsonArray fields = new JsonArray();
+    error.errors().forEach(f -> fields.add(f.field()));
+    AccessLogEntry.Draft row = draft.decided(AccessLogEntry.INVALID, error.code(), null, null)
+      .details(new JsonObject().put("status", error.status()).put("fields", fields));
+    audit.reserveId().onComplete(id -> {
+      if (id.failed()) {
+        finish(ctx, "ERROR", started, id.cause());
+      } else {
+        record(ctx, id.result(), row, started, error, null);
+      }
+    });
+  }
+
+  private void finish(RoutingContext ctx, String outcome, long started, Throwable error) {
+    count(outcome, started);
+    ctx.fail(error);
+  }
+
+  private void count(String outcome, long started) {
+    counters.computeIfAbsent(outcome, o -> Counter.builder("bureau.inquiries").tag("outcome", o)
+      .description("Inquiries by outcome").register(registry)).increment();
+    timers.computeIfAbsent(outcome, o -> Timer.builder("bureau.inquiry.duration").tag("outcome", o)
+      .description("Inquiry latency, from authenticated request to answer").publishPercentileHistogram()
+      .register(registry)).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+  }
+
+  static ApiError consentRequired() {
+    return new ApiError(403, "consent_required", "Consent required",
+      "this lender holds no active consent of this person that covers this purpose and scope");
+  }
+
+  private static PersonScore parseScore(String entry) {
+    int bar = entry.indexOf('|');
+    return PersonScore.fromCacheJson(entry.substring(bar + 1), Long.parseLong(entry.substring(0, bar)));
+  }
+
+  /** The request body, at most {@link #BODY_LIMIT} bytes, as application/json. */
+  private static Future<Buffer> readBody(HttpServerRequest request) {
+    String type = request.getHeader("Content-Type");
+    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+      request.resume();
+      return Future.failedFuture(new ApiError(415, "unsupported_media_type", "Unsupported media type",
+        "Content-Type must be application/json"));
+    }
+    Promise<Buffer> promise = Promise.promise();
+    Buffer body = Buffer.buffer();
+    request.handler(chunk -> {
+      if (body.length() + chunk.length() > BODY_LIMIT) {
+        request.handler(null);
+        promise.tryFail(new ApiError(413, "payload_too_large", "Payload too large",
+          "an inquiry body is at most " + BODY_LIMIT + " bytes", null, Map.of("Connection", "close")));
+      } else {
+        body.appendBuffer(chunk);
+      }
+    });
+    request.endHandler(v -> promise.tryComplete(body));
+    request.exceptionHandler(promise::tryFail);
+    request.resume();
+    return promise.future();
+  }
+
+  private Future<Ask> parse(RoutingContext ctx, Buffer body) {
+    Object parsed;
+    try {
+      parsed = body.length() == 0 ? null : io.vertx.core.json.Json.decodeValue(body);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(ApiError.invalid("body", "is not valid JSON"));
+    }
+    if (!(parsed instanceof JsonObject json)) {
+      return Future.failedFuture(ApiError.invalid("body", "must be a JSON object"));
+    }
+    List<ApiError.FieldError> errors = new ArrayList<>();
+    for (String name : json.fieldNames()) {
+      if (!FIELDS.contains(name)) {
+        errors.add(new ApiError.FieldError(name, "is not a field of an inquiry"));
+      }
+    }
+    byte[] borrowerKey = null;
+    Object id = json.getValue("nationalId");
+    if (id == null) {
+      errors.add(new ApiError.FieldError("nationalId", "is required"));
+    } else if (!(id instanceof String s)) {
+      errors.add(new ApiError.FieldError("nationalId", "must be a string"));
+    } else {
+      String problem = NationalId.problem(s);
+      if (problem != null) {
+        errors.add(new ApiError.FieldError("nationalId", problem));
+      } else {
+        borrowerKey = keys.key(s);
+      }
+    }
+    String purpose = enumField(json, "purpose", PURPOSES, null, errors);
+    String scope = enumField(json, "scope", SCOPES, ConsentDecisions.SCORE, errors);
+    if (!errors.isEmpty()) {
+      return Future.failedFuture(ApiError.invalid(errors));
+    }
+    return Future.succeededFuture(new Ask(borrowerKey, purpose, scope));
+  }
+
+  private static String enumField(JsonObject json, String name, Set<String> allowed, String dflt,
+                                  List<ApiError.FieldError> errors) {
+    Object v = json.getValue(name);
+    if (v == null) {
+      if (dflt == null) {
+        errors.add(new ApiError.FieldError(name, "is required"));
+      }
+      return dflt;
+    }
+    if (!(v instanceof String s) || !allowed.contains(s)) {
+      errors.add(new ApiError.FieldError(name, "must be one of " + String.join(", ", new java.util.TreeSet<>(allowed))));
+      return null;
+    }
+    return s;
+  }
+}

@@ -1,0 +1,53 @@
+package io.openbureau.report;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * A person's full report from the system of record: every tradeline any member furnished about
+ * them, with its repayment history (newest period first). Used by REPORT-scope inquiries and by
+ * the person's own {@code /v1/me/report}; the caller adds the score and over-borrowing block.
+ */
+public final class ReportReader {
+  static final String TRADELINES = """
+    SELECT t.member_id, t.account_ref, t.product_type, t.opened_at, t.principal::text AS principal,
+           t.credit_limit::text AS credit_limit, t.currency, t.term_months, t.status, t.balance::text AS balance,
+           t.days_past_due, t.updated_at,
+           coalesce((SELECT json_agg(json_build_object('period', r.period, 'amountDue', r.amount_due::text,
+                                                       'amountPaid', r.amount_paid::text,
+                                                       'daysPastDue', r.days_past_due) ORDER BY r.period DESC)
+                     FROM repayments r WHERE r.member_id = t.member_id AND r.account_ref = t.account_ref),
+                    '[]'::json) AS repayments
+    FROM tradelines t WHERE t.borrower_key = $1
+    ORDER BY t.opened_at DESC, t.member_id, t.account_ref""";
+
+  private final SqlClient pg;
+
+  public ReportReader(SqlClient pg) {
+    this.pg = pg;
+  }
+
+  /** The person's tradelines, as {@code [{"lenderId", "accountRef", ...furnished fields, "repayments"}]}. */
+  public Future<JsonArray> tradelines(byte[] borrowerKey) {
+    return pg.preparedQuery(TRADELINES).execute(Tuple.of(Buffer.buffer(borrowerKey))).map(rows -> {
+      JsonArray out = new JsonArray();
+      for (Row r : rows) {
+        Object repayments = r.getValue("repayments");
+        out.add(new JsonObject().put("lenderId", r.getString("member_id")).put("accountRef", r.getString("account_ref"))
+          .put("productType", r.getString("product_type")).put("openedAt", r.getLocalDate("opened_at").toString())
+          .put("principal", r.getString("principal")).put("creditLimit", r.getString("credit_limit"))
+          .put("currency", r.getString("currency")).put("termMonths", r.getInteger("term_months"))
+          .put("status", r.getString("status")).put("balance", r.getString("balance"))
+          .put("daysPastDue", r.getInteger("days_past_due"))
+          .put("updatedAt", r.getOffsetDateTime("updated_at").toInstant().toString())
+          .put("repayments", repayments instanceof JsonArray a ? a : new JsonArray()));
+      }
+      return out;
+    });
+  }
+}
