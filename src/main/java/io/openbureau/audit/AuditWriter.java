@@ -77,6 +77,7 @@ public final class AuditWriter {
   private byte[] head = ChainHash.GENESIS;
   private Head committedHead;
   private boolean committing;
+  private long batches;
   private Future<Void> refilling;
 
   public AuditWriter(Vertx vertx, SqlClient pg, AuditSettings settings, MeterRegistry registry) {
@@ -148,7 +149,24 @@ public final class AuditWriter {
     }
     head = prev;
     long started = System.nanoTime();
+    long batchNumber = ++batches;
+    // a commit that hangs (a dead connection, a stalled server) must not stall the writer forever:
+    // give up on it, start a new chain (it may still commit later: no fork), go on with the queue
+    long watchdog = vertx.setTimer(settings.commitTimeoutMillis(), t -> {
+      if (batches == batchNumber && committing) {
+        LOG.warn("access-log commit of {} rows did not finish in {} ms; starting a new chain", rows.size(),
+          settings.commitTimeoutMillis());
+        batches++;
+        newChain();
+        batch.forEach(p -> p.promise().tryFail(unavailable()));
+        flush();
+      }
+    });
     pg.preparedQuery(INSERT).execute(tuple(rows)).onComplete(ar -> {
+      vertx.cancelTimer(watchdog);
+      if (batches != batchNumber) {
+        return; // abandoned by the watchdog; whatever happened to it, the writer has moved on
+      }
       commitTimer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
       batchRows.record(rows.size());
       if (ar.succeeded()) {
@@ -177,14 +195,25 @@ public final class AuditWriter {
     if (refilling != null) {
       return refilling;
     }
-    Future<Void> f = pg.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize())).map(rows -> {
-      for (Row r : rows) {
-        ids.add(r.getLong(0));
+    Promise<Void> done = Promise.promise();
+    refilling = done.future();
+    long timer = vertx.setTimer(settings.commitTimeoutMillis(), t -> done.tryFail(unavailable()));
+    pg.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize())).onComplete(ar -> {
+      if (ar.succeeded()) {
+        for (Row r : ar.result()) {
+          ids.add(r.getLong(0));
+        }
       }
-      return (Void) null;
+      done.tryComplete();
     });
-    refilling = f.onComplete(ar -> refilling = null);
-    return refilling;
+    Future<Void> f = refilling;
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (refilling == f) {
+        refilling = null;
+      }
+    });
+    return f;
   }
 
   private static Tuple tuple(List<AccessLogEntry> rows) {

@@ -18,6 +18,7 @@ public final class TcpProxy implements AutoCloseable {
   private final NetClient client;
   private final List<NetSocket> sockets = new ArrayList<>();
   private volatile boolean cut;
+  private volatile boolean blackhole;
 
   public TcpProxy(int targetPort) {
     client = vertx.createNetClient();
@@ -32,8 +33,16 @@ public final class TcpProxy implements AutoCloseable {
           sockets.add(in);
           sockets.add(out);
         }
-        in.handler(out::write);
-        out.handler(in::write);
+        in.handler(b -> {
+          if (!blackhole) {
+            out.write(b);
+          }
+        });
+        out.handler(b -> {
+          if (!blackhole) {
+            in.write(b);
+          }
+        });
         in.closeHandler(v -> out.close());
         out.closeHandler(v -> in.close());
         in.resume();
@@ -56,6 +65,12 @@ public final class TcpProxy implements AutoCloseable {
 
   public void restore() {
     cut = false;
+    blackhole = false;
+  }
+
+  /** Connections stay open but nothing gets through (a stalled server or a network partition). */
+  public void blackhole() {
+    blackhole = true;
   }
 
   @Override
