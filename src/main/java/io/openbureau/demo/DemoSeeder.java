@@ -120,8 +120,14 @@ public final class DemoSeeder {
         curl -s -X POST -H "Authorization: Bearer $ADMIN" $BASE/v1/members/lender-a/reinstate
         # Errors are problem+json
         curl -s -H "Authorization: Bearer $LENDER" $BASE/v1/members
+        # A lender asks for Alice's full report (she consented to lender-a, scope REPORT)
+        curl -s -X POST -H "Authorization: Bearer $LENDER" -H 'Content-Type: application/json' $BASE/v1/inquiries \
+          -d '{"nationalId":"%s","purpose":"LOAN_ORIGINATION","scope":"REPORT"}'
+        # Chen gave lender-a no consent: 403 consent_required, and the attempt is in the access log
+        curl -s -X POST -H "Authorization: Bearer $LENDER" -H 'Content-Type: application/json' $BASE/v1/inquiries \
+          -d '{"nationalId":"%s","purpose":"LOAN_ORIGINATION"}'
         ==========================================================
-        """.formatted(admin, lender, borrower, compliance, base, ALICE, BOB, CHEN);
+        """.formatted(admin, lender, borrower, compliance, base, ALICE, BOB, CHEN, ALICE, CHEN);
     } finally {
       vertx.close();
     }
