@@ -107,10 +107,10 @@ class InquiryCrashTest {
         loops.add(loop);
         drive(http, port, token, answered, failures, running, sent, loop);
       }
-      // let the load run, then kill -9 while requests are in flight
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
-      while (System.nanoTime() < deadline) {
-        Thread.sleep(50);
+      // let the load run until a few hundred inquiries were answered, then kill -9 mid-flight
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (answered.size() < 300 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
       }
       server.destroyForcibly(); // SIGKILL on Linux
       server.waitFor(10, TimeUnit.SECONDS);
@@ -118,6 +118,7 @@ class InquiryCrashTest {
       CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
       assertTrue(answered.size() > 50, "too little load to mean anything: " + answered.size() + " answers");
+      assertTrue(failures.get() > 0, "requests were in flight when the process died");
       String ids = answered.stream().collect(Collectors.joining(","));
       long found = bureau.count("SELECT count(*) FROM access_log WHERE id IN (" + ids + ") AND decision = 'GRANTED'");
       assertEquals(answered.size(), found, "every 200 has its committed GRANTED row (sent " + sent.get()
