@@ -12,7 +12,7 @@ PORT=${BENCH_PORT:-18086}
 OUT=bench/results/audit-$ROWS.txt
 mkdir -p bench/results
 [ -f target/openbureau.jar ] || mvn -q -B -o -DskipTests package
-CP="target/classes:$(mvn -q -B -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
+CP=target/openbureau.jar  # the shaded jar carries every dependency
 {
 echo "# access-log bench $(date -u +%FT%TZ) rows=$ROWS days=$DAYS db=$DB"
 if [ "${SKIP_FILL:-0}" != 1 ]; then
