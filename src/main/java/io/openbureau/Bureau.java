@@ -66,6 +66,7 @@ public final class Bureau {
     return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth())) // fail fast on bad keys
       .compose(issuers -> Database.prepare(vertx, config.postgres()))
       .compose(v -> withPool(this::maintainPartitions))
+      .onSuccess(v -> schedulePartitionMaintenance())
       .compose(v -> config.demoSeed() ? seedDemo() : Future.succeededFuture())
       .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, registry),
         new DeploymentOptions().setInstances(instances)))
@@ -85,6 +86,13 @@ public final class Bureau {
   /** The access log is partitioned by month: make sure this month and the next few exist. */
   private Future<Void> maintainPartitions(Pool pool) {
     return pool.query("SELECT audit_ensure_partitions(1, 3)").execute().mapEmpty();
+  }
+
+  /** Future months of the access log must exist before rows arrive: re-checked periodically. */
+  private void schedulePartitionMaintenance() {
+    long every = io.openbureau.compliance.ComplianceSettings.from(config).partitionCheckHours() * 3_600_000L;
+    vertx.setPeriodic(every, every, id -> withPool(this::maintainPartitions)
+      .onFailure(e -> LOG.warn("access-log partition maintenance failed: {}", e.getMessage())));
   }
 
   private Future<Void> withPool(java.util.function.Function<Pool, Future<?>> work) {

@@ -1,5 +1,6 @@
 package io.openbureau;
 
+import io.openbureau.cli.MaintenanceCommand;
 import io.openbureau.cli.TokenCommand;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.config.ConfigException;
@@ -35,6 +36,7 @@ public final class Main {
         case "serve" -> serve(env, false);
         case "demo" -> serve(env, true);
         case "token" -> System.out.println(TokenCommand.run(loadConfig(env), rest));
+        case "maintenance" -> System.out.println(MaintenanceCommand.run(loadConfig(env), rest));
         case "help", "--help", "-h" -> usage(0);
         default -> usage(2);
       }
@@ -44,6 +46,9 @@ public final class Main {
     } catch (IllegalArgumentException e) {
       System.err.println("openbureau: " + e.getMessage());
       usage(2);
+    } catch (IllegalStateException e) {
+      System.err.println("openbureau: " + e.getMessage());
+      Runtime.getRuntime().halt(1);
     }
   }
 
@@ -54,6 +59,7 @@ public final class Main {
         demo                               run with demo data; print dev tokens and a curl walk-through
         token --role ROLE --sub SUBJECT [--ttl SECONDS]
                                            print a development token (dev issuer only)
+        maintenance retention [--dry-run]  drop access-log partitions older than compliance.retentionMonths
       configuration: config/application.yaml, BUREAU_CONFIG=overlay.yaml, BUREAU_* environment variables""");
     if (status != 0) {
       Runtime.getRuntime().halt(status);

@@ -7,6 +7,11 @@ import io.openbureau.auth.Guards;
 import io.openbureau.auth.TokenVerifier;
 import io.openbureau.auth.TrustedIssuers;
 import io.openbureau.cache.RedisStore;
+import io.openbureau.compliance.AccessLogRepository;
+import io.openbureau.compliance.BorrowerRoutes;
+import io.openbureau.compliance.Checkpointer;
+import io.openbureau.compliance.ComplianceRoutes;
+import io.openbureau.compliance.ComplianceSettings;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.consent.ConsentRoutes;
@@ -115,6 +120,11 @@ public final class HttpVerticle extends VerticleBase {
     InquiryService inquiries = new InquiryService(pool, redis, new ConsentDecisions(pool, redis), scores, memberStatus,
       InquirySettings.from(config), registry);
     new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry).mount(routes);
+    ComplianceSettings compliance = ComplianceSettings.from(config);
+    AccessLogRepository accessLog = new AccessLogRepository(pool);
+    new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance).mount(routes, guards);
+    new BorrowerRoutes(accessLog, audit, borrowerKeys, new ReportReader(pool), scores, inquiries).mount(routes, guards);
+    new Checkpointer(vertx, pool, audit, signer).start(compliance.checkpointIntervalSeconds());
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();

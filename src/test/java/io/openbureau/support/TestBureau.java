@@ -116,6 +116,17 @@ public final class TestBureau implements AutoCloseable {
     }
   }
 
+  /** The first column of the first row of a query, as text (null when no row). */
+  public String sqlString(String query) {
+    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(config.postgres(), config.postgres().database()),
+      config.postgres().user(), config.postgres().password()); Statement st = c.createStatement();
+         var rs = st.executeQuery(query)) {
+      return rs.next() ? rs.getString(1) : null;
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Deletes every Redis key of this bureau: what a FLUSHALL does to it, without touching other runs. */
   public void flushRedis() {
     Redis redis = Redis.createClient(bureau.vertx(), config.redis().endpoints().get(0));

@@ -1,0 +1,133 @@
+package io.openbureau.cli;
+
+import io.openbureau.compliance.ComplianceSettings;
+import io.openbureau.config.BureauConfig;
+import io.openbureau.db.Database;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code maintenance retention [--dry-run]}: the access log's retention, the only way rows ever
+ * leave it. Whole monthly partitions whose every row is older than {@code compliance.retentionMonths}
+ * are detached and dropped, each in its own transaction that also keeps an anchor per chain (the
+ * hash of the chain's last row in that partition, so the surviving rows still verify) and records
+ * the drop in {@code maintenance_log}. Runs as the configured database user, which must own the
+ * table (the application role cannot). A CLI, so plain JDBC.
+ */
+public final class MaintenanceCommand {
+  static final Pattern PARTITION = Pattern.compile("access_log_(\\d{4})_(\\d{2})");
+  static final String PARTITIONS = """
+    SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'access_log'::regclass ORDER BY c.relname""";
+
+  private MaintenanceCommand() {
+  }
+
+  public static String run(BureauConfig config, String[] args) {
+    if (args.length == 0 || !"retention".equals(args[0])) {
+      throw new IllegalArgumentException("usage: maintenance retention [--dry-run]");
+    }
+    boolean dryRun = false;
+    for (int i = 1; i < args.length; i++) {
+      if ("--dry-run".equals(args[i])) {
+        dryRun = true;
+      } else {
+        throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    int months = ComplianceSettings.from(config).retentionMonths();
+    try {
+      return retention(config.postgres(), months, dryRun, OffsetDateTime.now(ZoneOffset.UTC));
+    } catch (SQLException e) {
+      throw new IllegalStateException("retention failed (SQLSTATE " + e.getSQLState() + "): " + e.getMessage(), e);
+    }
+  }
+
+  /** Drops the partitions that end at or before {@code now - months}; returns what it did. */
+  public static String retention(BureauConfig.Postgres pg, int months, boolean dryRun, OffsetDateTime now)
+    throws SQLException {
+    OffsetDateTime cutoff = now.minusMonths(months);
+    StringBuilder out = new StringBuilder();
+    out.append(dryRun ? "dry run: " : "").append("access-log retention ").append(months)
+      .append(" months: dropping partitions that end on or before ").append(cutoff.toInstant()).append('\n');
+    int kept = 0;
+    int dropped = 0;
+    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(pg, pg.database()), pg.user(), pg.password())) {
+      List<String> partitions = new ArrayList<>();
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(PARTITIONS)) {
+        while (rs.next()) {
+          partitions.add(rs.getString(1));
+        }
+      }
+      for (String name : partitions) {
+        Matcher m = PARTITION.matcher(name);
+        if (!m.matches()) {
+          kept++;
+          continue;
+        }
+        LocalDate start = LocalDate.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), 1);
+        OffsetDateTime end = start.plusMonths(1).atStartOfDay().atOffset(ZoneOffset.UTC);
+        if (end.isAfter(cutoff)) {
+          kept++;
+          continue;
+        }
+        long rows = count(c, name);
+        if (dryRun) {
+          out.append("would drop ").append(name).append(" (").append(rows).append(" rows, ").append(start)
+            .append(" .. ").append(end.toLocalDate()).append(")\n");
+        } else {
+          drop(c, name, start, end, rows, months);
+          out.append("dropped ").append(name).append(" (").append(rows).append(" rows, ").append(start)
+            .append(" .. ").append(end.toLocalDate()).append("), recorded in maintenance_log\n");
+        }
+        dropped++;
+      }
+    }
+    out.append(dryRun ? "would drop " : "dropped ").append(dropped).append(" partition(s), kept ").append(kept);
+    return out.toString();
+  }
+
+  private static long count(Connection c, String partition) throws SQLException {
+    // the name matched PARTITION: digits and underscores only, safe as an identifier
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + partition)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static void drop(Connection c, String partition, LocalDate start, OffsetDateTime end, long rows, int months)
+    throws SQLException {
+    c.setAutoCommit(false);
+    try (Statement st = c.createStatement()) {
+      st.execute("INSERT INTO audit_anchors (chain_id, chain_seq, row_hash, partition) "
+        + "SELECT DISTINCT ON (chain_id) chain_id, chain_seq, row_hash, '" + partition + "' FROM " + partition
+        + " ORDER BY chain_id, chain_seq DESC ON CONFLICT DO NOTHING");
+      st.execute("ALTER TABLE access_log DETACH PARTITION " + partition);
+      st.execute("DROP TABLE " + partition);
+      try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO maintenance_log (action, details) VALUES ('ACCESS_LOG_RETENTION_DROP', ?::jsonb)")) {
+        ps.setString(1, new io.vertx.core.json.JsonObject().put("partition", partition).put("from", start.toString())
+          .put("to", end.toLocalDate().toString()).put("rows", rows).put("retentionMonths", months).encode());
+        ps.executeUpdate();
+      }
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+}

@@ -1,0 +1,318 @@
+package io.openbureau.compliance;
+
+import io.openbureau.audit.AccessLogEntry;
+import io.openbureau.audit.ChainHash;
+import io.openbureau.db.Database;
+import io.openbureau.identity.BorrowerKeys;
+import io.openbureau.identity.NationalId;
+import io.openbureau.support.Api;
+import io.openbureau.support.TestBureau;
+import io.openbureau.support.Tokens;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.math.BigInteger;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.RSAPublicKeySpec;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tampering done directly in Postgres as the superuser (bypassing the append-only trigger with
+ * {@code session_replication_role = replica}) is found by verify, which names the row. Each test
+ * writes its own rows and verifies only its own time range, and leaves untouched rows after its
+ * tampering, so the tests do not see each other's damage; the tail deletion runs last.
+ */
+@DisplayName("Access-log verification: the hash chains expose any change made behind the bureau's back")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AccessLogVerifyTest {
+  private static TestBureau bureau;
+  private static Api api;
+  private static final String PERSON = NationalId.of("110101", LocalDate.of(1988, 3, 4), 17);
+  private static int calls;
+
+  @BeforeAll
+  static void start() {
+    bureau = TestBureau.start("verify", new JsonObject().put("compliance",
+      new JsonObject().put("checkpointIntervalSeconds", 1).put("verifyBatchRows", 10)));
+    api = bureau.api;
+  }
+
+  @AfterAll
+  static void stop() {
+    bureau.close();
+  }
+
+  /** Appends one SELF_INQUIRIES row (with jsonb details) and returns its id. */
+  static long row() {
+    String rid = "vt-" + (++calls) + "-" + System.nanoTime();
+    Api.Res r = api.send(api.builder("/v1/me/inquiries?limit=1", Tokens.borrower(PERSON)).header("X-Request-Id", rid)
+      .GET().build());
+    assertEquals(200, r.status(), r.toString());
+    return bureau.count("SELECT id FROM access_log WHERE request_id = '" + rid + "'");
+  }
+
+  static List<Long> rows(int n) {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(row());
+    }
+    return ids;
+  }
+
+  static JsonObject verify(Instant from) {
+    Api.Res r = api.get("/v1/compliance/access-log/verify?from=" + enc(from.toString()) + "&to="
+      + enc(Instant.now().plusSeconds(1).toString()), Tokens.compliance());
+    assertEquals(200, r.status(), r.toString());
+    return r.json();
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  static void tamper(String sql) {
+    bureau.sql("SET session_replication_role = replica; " + sql);
+  }
+
+  static Instant mark() throws InterruptedException {
+    Thread.sleep(5);
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("an untouched log verifies intact, every row checked")
+  void intact() throws Exception {
+    Instant t0 = mark();
+    rows(20);
+    JsonObject v = verify(t0);
+    assertTrue(v.getBoolean("intact"), v.encode());
+    assertNull(v.getValue("firstBrokenId"));
+    assertEquals(20, v.getLong("checked"), v.encode());
+    // over the whole default range too (compliance reads of earlier calls included)
+    Api.Res all = api.get("/v1/compliance/access-log/verify", Tokens.compliance());
+    assertTrue(all.json().getBoolean("intact"), all.toString());
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("a superuser UPDATE of one column is named: that exact row")
+  void update() throws Exception {
+    Instant t0 = mark();
+    List<Long> ids = rows(6);
+    tamper("UPDATE access_log SET purpose = 'LOAN_ORIGINATION' WHERE id = " + ids.get(2));
+    rows(2);
+    JsonObject v = verify(t0);
+    assertFalse(v.getBoolean("intact"), v.encode());
+    assertEquals(Long.toString(ids.get(2)), v.getString("firstBrokenId"), v.encode());
+    assertEquals("hash_mismatch", v.getString("problem"));
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("a superuser DELETE is named: the row after the hole")
+  void delete() throws Exception {
+    Instant t0 = mark();
+    List<Long> ids = rows(6);
+    String chain = chainOf(ids.get(3));
+    long seq = seqOf(ids.get(3));
+    tamper("DELETE FROM access_log WHERE id = " + ids.get(3));
+    rows(2);
+    long next = bureau.count("SELECT id FROM access_log WHERE chain_id = '" + chain + "' AND chain_seq = " + (seq + 1));
+    JsonObject v = verify(t0);
+    assertFalse(v.getBoolean("intact"), v.encode());
+    assertEquals(Long.toString(next), v.getString("firstBrokenId"), v.encode());
+    assertEquals("seq_gap", v.getString("problem"));
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("a forged row INSERTed into a chain is named")
+  void insert() throws Exception {
+    Instant t0 = mark();
+    List<Long> ids = rows(5);
+    long forged = bureau.count("SELECT nextval('access_log_id_seq')");
+    bureau.sql("INSERT INTO access_log SELECT " + forged + ", at, chain_id, chain_seq, action, actor_role, actor_id,"
+      + " 'lender-x', borrower_key, purpose, scope, 'GRANTED', reason, consent_id, request_id, score_value, details,"
+      + " prev_hash, sha256('forged'::bytea) FROM access_log WHERE id = " + ids.get(2));
+    rows(2);
+    JsonObject v = verify(t0);
+    assertFalse(v.getBoolean("intact"), v.encode());
+    assertEquals(Long.toString(forged), v.getString("firstBrokenId"), v.encode());
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("swapping the contents of two rows (a reorder) is named: the earlier of the two")
+  void reorder() throws Exception {
+    Instant t0 = mark();
+    List<Long> ids = rows(6);
+    long a = ids.get(1);
+    long b = ids.get(4);
+    tamper("UPDATE access_log x SET request_id = y.request_id, details = y.details, chain_seq = y.chain_seq,"
+      + " prev_hash = y.prev_hash, row_hash = y.row_hash FROM access_log y"
+      + " WHERE (x.id, y.id) IN ((" + a + ", " + b + "), (" + b + ", " + a + "))");
+    rows(2);
+    JsonObject v = verify(t0);
+    assertFalse(v.getBoolean("intact"), v.encode());
+    assertEquals(Long.toString(a), v.getString("firstBrokenId"), v.encode());
+  }
+
+  @Test
+  @Order(6)
+  @DisplayName("the application's role may not UPDATE or DELETE the log, nor switch the trigger off")
+  void appRoleRefused() {
+    long id = row();
+    String before = bureau.count("SELECT count(*) FROM access_log WHERE id = " + id + " AND purpose IS NULL") + "";
+    for (String change : List.of("UPDATE access_log SET purpose = 'ACCOUNT_REVIEW' WHERE id = " + id,
+      "DELETE FROM access_log WHERE id = " + id, "SET session_replication_role = replica")) {
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> bureau.sql("BEGIN; SET LOCAL ROLE openbureau_app; " + change + "; COMMIT;"), change);
+      assertTrue(e.getMessage().contains("append-only") || e.getMessage().contains("permission denied"), e.getMessage());
+    }
+    // the superuser without bypassing the trigger is refused too
+    assertThrows(IllegalStateException.class, () -> bureau.sql("DELETE FROM access_log WHERE id = " + id));
+    assertEquals(before, bureau.count("SELECT count(*) FROM access_log WHERE id = " + id + " AND purpose IS NULL") + "");
+    assertEquals(1, bureau.count("SELECT count(*) FROM access_log WHERE id = " + id));
+  }
+
+  @Test
+  @Order(7)
+  @DisplayName("signed checkpoints are published and verify with the bureau's JWKS")
+  void checkpointsPublished() throws Exception {
+    rows(3);
+    String chain = chainOf(row());
+    long seq = awaitCheckpoint(chain);
+    Api.Res r = api.get("/v1/audit/checkpoints?chainId=" + enc(chain) + "&limit=5", null);
+    assertEquals(200, r.status(), r.toString());
+    JsonObject cp = r.items().getJsonObject(0);
+    assertEquals(seq, cp.getLong("chainSeq"));
+    String[] jws = cp.getString("signature").split("\\.");
+    JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(jws[1]), StandardCharsets.UTF_8));
+    assertEquals(chain, claims.getString("chainId"));
+    assertEquals(seq, claims.getLong("chainSeq"));
+    assertEquals(cp.getString("headHash"), claims.getString("headHash"));
+    assertEquals(cp.getString("headHash"), bureau.sqlString("SELECT encode(row_hash, 'hex') FROM access_log WHERE chain_id = '"
+      + chain + "' AND chain_seq = " + seq));
+    JsonObject jwk = api.get("/.well-known/jwks.json", null).json().getJsonArray("keys").getJsonObject(0);
+    PublicKey key = KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(
+      new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("n"))),
+      new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("e")))));
+    Signature sig = Signature.getInstance("SHA256withRSA");
+    sig.initVerify(key);
+    sig.update((jws[0] + "." + jws[1]).getBytes(StandardCharsets.US_ASCII));
+    assertTrue(sig.verify(Base64.getUrlDecoder().decode(jws[2])));
+    assertEquals(400, api.get("/v1/audit/checkpoints?limit=0", null).status());
+  }
+
+  @Test
+  @Order(8)
+  @DisplayName("a row changed with its hash recomputed passes the chain walk but not its signed checkpoint")
+  void rehashedRowCaughtByCheckpoint() throws Exception {
+    Instant t0 = mark();
+    List<Long> ids = rows(4);
+    String chain = chainOf(ids.get(3));
+    long seq = awaitCheckpoint(chain);
+    long head = bureau.count("SELECT id FROM access_log WHERE chain_id = '" + chain + "' AND chain_seq = " + seq);
+    AccessLogEntry original = stored(head);
+    AccessLogEntry forged = new AccessLogEntry(original.id(), original.at(), original.chainId(), original.chainSeq(),
+      original.action(), original.actorRole(), original.actorId(), "lender-forged", original.borrowerKey(),
+      original.purpose(), original.scope(), original.decision(), original.reason(), original.consentId(),
+      original.requestId(), original.scoreValue(), original.details(), original.prevHash(), null);
+    String hash = BorrowerKeys.hex(ChainHash.rowHash(original.prevHash(), forged));
+    tamper("UPDATE access_log SET lender_id = 'lender-forged', row_hash = '\\x" + hash + "' WHERE id = " + head);
+    try {
+      JsonObject v = verify(t0);
+      assertFalse(v.getBoolean("intact"), v.encode());
+      assertEquals(Long.toString(head), v.getString("firstBrokenId"), v.encode());
+      assertEquals("checkpoint_mismatch", v.getString("problem"), v.encode());
+    } finally {
+      // put it back: later rows of this chain link to the original hash
+      tamper("UPDATE access_log SET lender_id = NULL, row_hash = '\\x" + BorrowerKeys.hex(original.rowHash())
+        + "' WHERE id = " + head);
+    }
+    assertTrue(verify(t0).getBoolean("intact"));
+  }
+
+  static AccessLogEntry stored(long id) throws SQLException {
+    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(bureau.config().postgres(),
+      bureau.config().postgres().database()), bureau.config().postgres().user(), bureau.config().postgres().password());
+         Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id,"
+           + " borrower_key, purpose, scope, decision, reason, consent_id, request_id, score_value, details::text,"
+           + " prev_hash, row_hash FROM access_log WHERE id = " + id)) {
+      rs.next();
+      String details = rs.getString(17);
+      return new AccessLogEntry(rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getString(3),
+        rs.getLong(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getBytes(9),
+        rs.getString(10), rs.getString(11), rs.getString(12), rs.getString(13), rs.getObject(14, UUID.class),
+        rs.getString(15), (Integer) rs.getObject(16), details == null ? null : new JsonObject(details),
+        rs.getBytes(18), rs.getBytes(19));
+    }
+  }
+
+  @Test
+  @Order(9)
+  @DisplayName("a deleted tail, invisible to a chain walk, is caught by the signed checkpoint")
+  void tailDeletion() throws Exception {
+    Instant t0 = mark();
+    List<Long> ids = rows(5);
+    String chain = chainOf(ids.get(4));
+    long seq = awaitCheckpoint(chain);
+    long survivor = bureau.count("SELECT id FROM access_log WHERE chain_id = '" + chain + "' AND chain_seq = " + (seq - 2));
+    tamper("DELETE FROM access_log WHERE chain_id = '" + chain + "' AND chain_seq > " + (seq - 2));
+    JsonObject v = verify(t0);
+    assertFalse(v.getBoolean("intact"), v.encode());
+    assertEquals("tail_missing", v.getString("problem"), v.encode());
+    assertEquals(Long.toString(survivor), v.getString("firstBrokenId"), v.encode());
+  }
+
+  static String chainOf(long id) {
+    return bureau.sqlString("SELECT chain_id FROM access_log WHERE id = " + id);
+  }
+
+  static long seqOf(long id) {
+    return bureau.count("SELECT chain_seq FROM access_log WHERE id = " + id);
+  }
+
+  /** Waits until the chain's current head is checkpointed; returns its seq. */
+  static long awaitCheckpoint(String chain) throws InterruptedException {
+    long head = bureau.count("SELECT max(chain_seq) FROM access_log WHERE chain_id = '" + chain + "'");
+    for (int i = 0; i < 100; i++) {
+      if (bureau.count("SELECT coalesce(max(chain_seq), 0) FROM audit_checkpoints WHERE chain_id = '" + chain + "'") >= head) {
+        return head;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no checkpoint of " + chain + " at " + head);
+  }
+
+}
