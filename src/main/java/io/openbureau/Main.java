@@ -1,5 +1,6 @@
 package io.openbureau;
 
+import io.openbureau.cli.ImportCommand;
 import io.openbureau.cli.TokenCommand;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.config.ConfigException;
@@ -18,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Entry point. {@code serve} (default) runs the bureau; {@code demo} runs it with demo data and
- * prints development tokens and a curl walk-through; {@code token} prints a development token.
+ * prints development tokens and a curl walk-through; {@code token} prints a development token;
+ * {@code import} imports a member's NDJSON furnishing file.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -35,6 +37,7 @@ public final class Main {
         case "serve" -> serve(env, false);
         case "demo" -> serve(env, true);
         case "token" -> System.out.println(TokenCommand.run(loadConfig(env), rest));
+        case "import" -> importFile(env, rest);
         case "help", "--help", "-h" -> usage(0);
         default -> usage(2);
       }
@@ -54,6 +57,10 @@ public final class Main {
         demo                               run with demo data; print dev tokens and a curl walk-through
         token --role ROLE --sub SUBJECT [--ttl SECONDS]
                                            print a development token (dev issuer only)
+        import --member ID [--errors N] FILE.ndjson
+                                           import a member's NDJSON furnishing file (same path as the
+                                           batch endpoint); exit 0 all accepted, 1 lines rejected,
+                                           3 could not run
       configuration: config/application.yaml, BUREAU_CONFIG=overlay.yaml, BUREAU_* environment variables""");
     if (status != 0) {
       Runtime.getRuntime().halt(status);
@@ -73,6 +80,14 @@ public final class Main {
     } finally {
       vertx.close();
     }
+  }
+
+  private static void importFile(Map<String, String> env, String[] args) {
+    BureauConfig config = loadConfig(env);
+    Logging.configure(config.jsonLogging());
+    int status = ImportCommand.run(config, args, System.out, System.err);
+    System.out.flush();
+    System.exit(status);
   }
 
   private static void serve(Map<String, String> env, boolean demo) {
