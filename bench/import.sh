@@ -37,6 +37,7 @@ python3 bench/gen_ndjson.py "$N" > "$file"
 java -jar target/openbureau.jar import --member $MEMBER "$file.empty" >/dev/null 2>&1 || [ $? = 3 ]
 psql -q -h 127.0.0.1 -U postgres -d $DB -c "INSERT INTO members (id, name) VALUES ('$MEMBER', 'Benchmark lender')"
 
+rm -f "$out".gc.log*
 set +e
 /usr/bin/time -f 'max_rss_kb=%M cpu_user_s=%U cpu_sys_s=%S wall_s=%e' -o "$out.time" \
   java ${JAVA_OPTS:-} -Xmx"$HEAP" -Xlog:gc:file="$out.gc.log" -jar target/openbureau.jar import --member $MEMBER "$file" \

@@ -14,7 +14,9 @@ import io.vertx.core.streams.ReadStream;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +47,8 @@ public final class BatchIngest {
   /** A line longer than this stops the batch (the parser would have to hold it whole). */
   static final int MAX_BUFFERED_BYTES = 4 * MAX_LINE_BYTES;
   public static final int MAX_LISTED_ERRORS = 1000;
-  /** Chunks cut but not yet committed (one committing, one being parsed) before the source is paused. */
-  private static final int MAX_OUTSTANDING = 2;
+  /** Chunks cut but not yet committed (two in transactions, one being parsed) before the source is paused. */
+  private static final int MAX_OUTSTANDING = 3;
 
   /** The outcome of a batch. {@code errors} holds the first {@link #MAX_LISTED_ERRORS} rejections, by line. */
   public record Summary(long lines, long accepted, long rejected, List<JsonObject> errors, boolean errorsTruncated) {
@@ -78,8 +80,13 @@ public final class BatchIngest {
   private RecordParser parser;
   private boolean paused;
   private int outstanding;
-  /** Every chunk cut so far, committed in order. */
+  /** Completes when every chunk cut so far is done; failed if one failed. */
   private Future<Void> committed = Future.succeededFuture();
+  /** The last chunk cut: its parse (null if it failed), its locks held, its completion (never failed). */
+  private Future<Parsed> lastParsed = Future.succeededFuture();
+  private Future<Void> lastLocked = Future.succeededFuture();
+  private Future<Void> lastDone = Future.succeededFuture();
+  private Future<Void> lastButOneDone = Future.succeededFuture();
   /** Publications of the committed chunks' scores, in chunk order. */
   private Future<Void> publishing = Future.succeededFuture();
   private ApiError tooLong;
@@ -171,7 +178,13 @@ public final class BatchIngest {
     }
   }
 
-  /** Sends the current raw lines to a worker for parsing and queues the chunk for its transaction. */
+  /**
+   * Sends the current raw lines to a worker for parsing and schedules the chunk's transaction: it
+   * starts once the previous chunk's transaction holds its locks if the two chunks share no account
+   * and this one has no repayment (a person in both waits for the previous commit on its lock,
+   * then reads what it wrote); otherwise once the previous chunk is committed. At most two
+   * transactions are open, and the one before the previous is always committed.
+   */
   private void cut() {
     if (raw.isEmpty()) {
       return;
@@ -181,19 +194,46 @@ public final class BatchIngest {
     outstanding++;
     // ordered: one parse at a time per context, chunks in order
     Future<Parsed> parsed = context.executeBlocking(() -> parse(lines), true);
-    committed = committed
-      .compose(v -> parsed)
-      .compose(p -> {
-        p.rejections().forEach(this::reject);
-        return commit(p.lines());
-      })
-      .andThen(ar -> {
-        outstanding--;
-        if (paused && outstanding < MAX_OUTSTANDING) {
-          paused = false;
-          parser.resume();
-        }
-      });
+    Future<Parsed> previous = lastParsed;
+    Future<Void> previousLocked = lastLocked;
+    Future<Void> previousDone = lastDone;
+    Future<Void> beforePreviousDone = lastButOneDone;
+    Promise<Void> locked = Promise.promise();
+    Future<Void> done = Future.join(parsed, previous).compose(all -> {
+      Parsed p = parsed.result();
+      p.rejections().forEach(this::reject);
+      boolean overlap = independent(p, previous.result());
+      Future<Void> gate = overlap ? Future.join(previousLocked, beforePreviousDone).mapEmpty() : previousDone;
+      return gate.transform(ar -> commit(p.lines(), locked));
+    }).andThen(ar -> {
+      locked.tryComplete();
+      outstanding--;
+      if (paused && outstanding < MAX_OUTSTANDING) {
+        paused = false;
+        parser.resume();
+      }
+    });
+    lastParsed = parsed.transform(ar -> Future.succeededFuture(ar.succeeded() ? ar.result() : null));
+    lastLocked = locked.future();
+    lastButOneDone = previousDone;
+    lastDone = done.transform(ar -> Future.succeededFuture());
+    Future<Void> before = committed;
+    committed = before.transform(ar -> done.transform(ar2 -> ar.failed() ? before : done));
+  }
+
+  /** Whether a chunk may start before the previous one commits: no repayment, no account in common. */
+  private static boolean independent(Parsed chunk, Parsed previous) {
+    if (previous == null) {
+      return true;
+    }
+    Set<String> refs = new HashSet<>(previous.lines().size() * 2);
+    previous.lines().forEach(n -> refs.add(n.value().accountRef()));
+    for (FurnishingService.Numbered n : chunk.lines()) {
+      if (n.value() instanceof Line.Repayment || refs.contains(n.value().accountRef())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** On a worker thread: touches nothing but its arguments. */
@@ -234,12 +274,13 @@ public final class BatchIngest {
    * completes when that previous publication is done. A chunk that fails as a whole (it should
    * not) is retried line by line, so one line never sinks others.
    */
-  private Future<Void> commit(List<FurnishingService.Numbered> chunk) {
+  private Future<Void> commit(List<FurnishingService.Numbered> chunk, Promise<Void> locked) {
     if (chunk.isEmpty()) {
+      locked.tryComplete();
       return Future.succeededFuture();
     }
     long t0 = System.nanoTime();
-    return service.commit(member, chunk)
+    return service.commit(member, chunk, locked)
       .compose(done -> {
         commitNanos += System.nanoTime() - t0;
         done.outcomes().forEach(this::record);
@@ -255,7 +296,7 @@ public final class BatchIngest {
           chunk.size(), chunk.get(0).line(), e.getMessage());
         Future<Void> each = Future.succeededFuture();
         for (FurnishingService.Numbered n : chunk) {
-          each = each.compose(v -> commit(List.of(n)));
+          each = each.compose(v -> commit(List.of(n), Promise.promise()));
         }
         return each;
       });

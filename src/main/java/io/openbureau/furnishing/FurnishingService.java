@@ -4,6 +4,7 @@ import io.openbureau.identity.BorrowerKeys;
 import io.openbureau.scoring.PersonScore;
 import io.openbureau.scoring.ScoreStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -110,13 +111,25 @@ public final class FurnishingService {
    * touched recomputed. The scores are not yet in Redis: call {@link #publish}.
    */
   public Future<Committed> commit(String memberId, List<Numbered> lines) {
-    if (lines.isEmpty()) {
-      return Future.succeededFuture(new Committed(List.of(), Map.of()));
-    }
-    return pool.withTransaction(tx -> inTransaction(tx, memberId, lines));
+    return commit(memberId, lines, Promise.promise());
   }
 
-  private Future<Committed> inTransaction(SqlConnection tx, String memberId, List<Numbered> lines) {
+  /**
+   * {@link #commit(String, List)}, completing {@code locked} as soon as the transaction holds the
+   * locks of every person it touches and has read the accounts (or when it fails): from then on,
+   * any other transaction touching one of these people waits for this one to commit.
+   */
+  public Future<Committed> commit(String memberId, List<Numbered> lines, Promise<Void> locked) {
+    if (lines.isEmpty()) {
+      locked.tryComplete();
+      return Future.succeededFuture(new Committed(List.of(), Map.of()));
+    }
+    return pool.withTransaction(tx -> inTransaction(tx, memberId, lines, locked))
+      .onComplete(ar -> locked.tryComplete());
+  }
+
+  private Future<Committed> inTransaction(SqlConnection tx, String memberId, List<Numbered> lines,
+                                          Promise<Void> locked) {
     Set<String> refSet = new LinkedHashSet<>();
     Set<String> repaid = new LinkedHashSet<>();
     Set<Long> locks = new TreeSet<>();
@@ -141,10 +154,10 @@ public final class FurnishingService {
           return null;
         });
     Future<RowSet<Row>> read = persons.compose(v -> {
-      Future<Void> locked = lock(tx, locks);
+      Future<Void> held = lock(tx, locks);
       Future<RowSet<Row>> existing = tx.preparedQuery(EXISTING)
         .execute(Tuple.tuple().addString(memberId).addArrayOfString(refs));
-      return Future.join(locked, existing).map(all -> existing.result());
+      return Future.join(held, existing).map(all -> existing.result());
     });
     return Future.join(plans, read).map(all -> read.result())
       .compose(existingRows -> {
@@ -157,7 +170,7 @@ public final class FurnishingService {
             late.add(lockOf(t.borrowerKey())); // the account was created meanwhile by another transaction
           }
         }
-        return lock(tx, late).map(accounts);
+        return lock(tx, late).map(accounts).onComplete(ar -> locked.tryComplete());
       })
       .compose(accounts -> {
         Writes writes = new Writes();
