@@ -180,6 +180,25 @@ class ImportCommandTest {
   }
 
   @Test
+  @DisplayName("a line over 64 KiB is rejected by its number; one too long to buffer stops the import after the lines before it")
+  void longLines(@TempDir Path dir) throws IOException {
+    String pad = "x".repeat(100 * 1024);
+    String huge = "y".repeat(300 * 1024);
+    Path file = dir.resolve("long.ndjson");
+    Files.writeString(file, String.join("\n",
+      tradeline("LONG-1", person(), "100.00"),                                          // 1
+      "{\"type\":\"tradeline\",\"accountRef\":\"LONG-2\",\"pad\":\"" + pad + "\"}",     // 2: rejected
+      tradeline("LONG-3", person(), "100.00"),                                          // 3
+      huge,                                                                             // 4: stops
+      tradeline("LONG-5", person(), "100.00")) + "\n");                                // 5
+    Run run = importFile("lender-a", file);
+    assertEquals(ImportCommand.FAILED, run.status(), run.toString());
+    assertTrue(run.err().contains("line 4"), run.err());
+    assertEquals(2, bureau.count("SELECT count(*) FROM tradelines WHERE account_ref IN ('LONG-1', 'LONG-3')"));
+    assertEquals(0, bureau.count("SELECT count(*) FROM tradelines WHERE account_ref IN ('LONG-2', 'LONG-5')"));
+  }
+
+  @Test
   @DisplayName("an unknown or suspended member is refused with status 3 and nothing is written")
   void refusesUnknownOrSuspendedMember(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("one.ndjson");
