@@ -78,7 +78,7 @@ public final class Bureau {
   private Future<Void> seedDemo() {
     return vertx.executeBlocking(() -> Scorecard.load(Path.of(config.scorecardFile()))).compose(scorecard -> {
       RedisStore redis = RedisStore.create(vertx, config.redis());
-      return withPool(pool -> new DemoSeeder(vertx, config, pool, new ScoreStore(scorecard, redis, pool)).seed())
+      return withPool(pool -> new DemoSeeder(config, pool, new ScoreStore(scorecard, redis, pool)).seed())
         .eventually(redis::close);
     });
   }

@@ -1,6 +1,7 @@
 package io.openbureau;
 
 import io.openbureau.cli.MaintenanceCommand;
+import io.openbureau.cli.ImportCommand;
 import io.openbureau.cli.TokenCommand;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.config.ConfigException;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Entry point. {@code serve} (default) runs the bureau; {@code demo} runs it with demo data and
- * prints development tokens and a curl walk-through; {@code token} prints a development token.
+ * prints development tokens and a curl walk-through; {@code token} prints a development token;
+ * {@code import} imports a member's NDJSON furnishing file.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -37,6 +39,7 @@ public final class Main {
         case "demo" -> serve(env, true);
         case "token" -> System.out.println(TokenCommand.run(loadConfig(env), rest));
         case "maintenance" -> System.out.println(MaintenanceCommand.run(loadConfig(env), rest));
+        case "import" -> importFile(env, rest);
         case "help", "--help", "-h" -> usage(0);
         default -> usage(2);
       }
@@ -60,6 +63,10 @@ public final class Main {
         token --role ROLE --sub SUBJECT [--ttl SECONDS]
                                            print a development token (dev issuer only)
         maintenance retention [--dry-run]  drop access-log partitions older than compliance.retentionMonths
+        import --member ID [--errors N] FILE.ndjson
+                                           import a member's NDJSON furnishing file (same path as the
+                                           batch endpoint); exit 0 all accepted, 1 lines rejected,
+                                           3 could not run
       configuration: config/application.yaml, BUREAU_CONFIG=overlay.yaml, BUREAU_* environment variables""");
     if (status != 0) {
       Runtime.getRuntime().halt(status);
@@ -79,6 +86,14 @@ public final class Main {
     } finally {
       vertx.close();
     }
+  }
+
+  private static void importFile(Map<String, String> env, String[] args) {
+    BureauConfig config = loadConfig(env);
+    Logging.configure(config.jsonLogging());
+    int status = ImportCommand.run(config, args, System.out, System.err);
+    System.out.flush();
+    System.exit(status);
   }
 
   private static void serve(Map<String, String> env, boolean demo) {

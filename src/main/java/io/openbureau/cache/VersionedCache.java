@@ -66,6 +66,24 @@ public final class VersionedCache {
       List.of(Long.toString(version), payload, "", Long.toString(ttlMillis))).mapEmpty();
   }
 
+  /** One writer's publication: {@code version} of {@code key}. */
+  public record Write(String key, long version, String payload, long ttlMillis) {
+  }
+
+  /**
+   * Many {@link #write}s at once, pipelined on one connection. Each is its own compare-and-set, so
+   * their order does not matter: the invariant holds per key.
+   */
+  public Future<Void> writeAll(List<Write> writes) {
+    List<List<String>> keys = new java.util.ArrayList<>(writes.size());
+    List<List<String>> args = new java.util.ArrayList<>(writes.size());
+    for (Write w : writes) {
+      keys.add(List.of(w.key(), generationKey(w.key())));
+      args.add(List.of(Long.toString(w.version()), w.payload(), "", Long.toString(w.ttlMillis())));
+    }
+    return redis.evalAll(SET, keys, args);
+  }
+
   /**
    * Cached entry, or on a miss: pin the generation, load from Postgres, fill if still allowed, and
    * answer with what Postgres said (fresh for this request whether or not the fill was taken).

@@ -29,15 +29,13 @@ public final class DemoSeeder {
   public static final String BOB = NationalId.of("310104", LocalDate.of(1992, 11, 2), 456);
   public static final String CHEN = NationalId.of("440305", LocalDate.of(1979, 7, 30), 789);
 
-  private final Vertx vertx;
   private final BureauConfig config;
   private final Pool pool;
   private final BorrowerKeys keys;
 
   private final io.openbureau.scoring.ScoreStore scores;
 
-  public DemoSeeder(Vertx vertx, BureauConfig config, Pool pool, io.openbureau.scoring.ScoreStore scores) {
-    this.vertx = vertx;
+  public DemoSeeder(BureauConfig config, Pool pool, io.openbureau.scoring.ScoreStore scores) {
     this.scores = scores;
     this.config = config;
     this.pool = pool;

@@ -4,23 +4,29 @@ import io.openbureau.identity.BorrowerKeys;
 import io.openbureau.scoring.PersonScore;
 import io.openbureau.scoring.ScoreStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Applies a member's furnishing lines (one for PUT/POST, a chunk of a batch) in one transaction:
@@ -33,22 +39,37 @@ import java.util.Set;
  * score versions follow commit order; the cache keeps the highest version.
  */
 public final class FurnishingService {
+  /**
+   * Autovacuum may be off (it is on the project's machines), so tables may never be analyzed and a
+   * generic plan cached while a table was empty would scan it whole for ever after: every statement
+   * of a furnishing transaction is planned for its actual parameters.
+   */
+  static final String CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
   static final String EXISTING = """
     SELECT account_ref, borrower_key, product_type, opened_at, principal, credit_limit, currency, term_months, status,
            balance, days_past_due, updated_at
     FROM tradelines WHERE member_id = $1 AND account_ref = ANY($2)""";
+  static final String PERSONS_OF = "SELECT borrower_key FROM tradelines WHERE member_id = $1 AND account_ref = ANY($2)";
   static final String LOCK = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k";
-  static final String UPSERT_TRADELINE = """
+  /** One statement per chunk: the rows come as parallel arrays (money as decimal strings, cast to numeric). */
+  static final String UPSERT_TRADELINES = """
     INSERT INTO tradelines (member_id, account_ref, borrower_key, key_id, product_type, opened_at, principal,
       credit_limit, currency, term_months, status, balance, days_past_due)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    SELECT $1, u.account_ref, u.borrower_key, u.key_id, u.product_type, u.opened_at, u.principal::numeric,
+      u.credit_limit::numeric, u.currency, u.term_months, u.status, u.balance::numeric, u.days_past_due
+    FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[],
+                $10::int[], $11::text[], $12::text[], $13::int[])
+      AS u(account_ref, borrower_key, key_id, product_type, opened_at, principal, credit_limit, currency,
+           term_months, status, balance, days_past_due)
     ON CONFLICT (member_id, account_ref) DO UPDATE SET product_type = EXCLUDED.product_type,
       opened_at = EXCLUDED.opened_at, principal = EXCLUDED.principal, credit_limit = EXCLUDED.credit_limit,
       currency = EXCLUDED.currency, term_months = EXCLUDED.term_months, status = EXCLUDED.status,
       balance = EXCLUDED.balance, days_past_due = EXCLUDED.days_past_due, updated_at = now()""";
-  static final String UPSERT_REPAYMENT = """
+  static final String UPSERT_REPAYMENTS = """
     INSERT INTO repayments (member_id, account_ref, period, amount_due, amount_paid, days_past_due)
-    VALUES ($1, $2, $3, $4, $5, $6)
+    SELECT $1, u.account_ref, u.period, u.amount_due::numeric, u.amount_paid::numeric, u.days_past_due
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+      AS u(account_ref, period, amount_due, amount_paid, days_past_due)
     ON CONFLICT (member_id, account_ref, period) DO UPDATE SET amount_due = EXCLUDED.amount_due,
       amount_paid = EXCLUDED.amount_paid, days_past_due = EXCLUDED.days_past_due, reported_at = now()""";
 
@@ -62,6 +83,10 @@ public final class FurnishingService {
   public record Numbered(int line, Line value) {
   }
 
+  /** A committed chunk: what happened to each line, and the new scores still to be published to Redis. */
+  public record Committed(List<Outcome> outcomes, Map<String, PersonScore> scores) {
+  }
+
   private final Pool pool;
   private final ScoreStore scores;
 
@@ -70,58 +95,111 @@ public final class FurnishingService {
     this.scores = scores;
   }
 
+  /** Applies the lines, then publishes the new scores; completes when both are done. */
   public Future<List<Outcome>> apply(String memberId, List<Numbered> lines) {
+    return commit(memberId, lines).compose(done -> publish(done).map(done.outcomes()));
+  }
+
+  /** After {@link #commit}: the new scores to Redis (a higher version always wins there, so chunks may overlap). */
+  public Future<Void> publish(Committed committed) {
+    return committed.scores().isEmpty() ? Future.succeededFuture() : scores.publish(committed.scores());
+  }
+
+  /**
+   * Applies the lines in one transaction and commits: each line applied whole or rejected before
+   * anything is written, later lines of the chunk seeing earlier ones, the scores of the people
+   * touched recomputed. The scores are not yet in Redis: call {@link #publish}.
+   */
+  public Future<Committed> commit(String memberId, List<Numbered> lines) {
+    return commit(memberId, lines, Promise.promise());
+  }
+
+  /**
+   * {@link #commit(String, List)}, completing {@code locked} as soon as the transaction holds the
+   * locks of every person it touches and has read the accounts (or when it fails): from then on,
+   * any other transaction touching one of these people waits for this one to commit.
+   */
+  public Future<Committed> commit(String memberId, List<Numbered> lines, Promise<Void> locked) {
     if (lines.isEmpty()) {
-      return Future.succeededFuture(List.of());
+      locked.tryComplete();
+      return Future.succeededFuture(new Committed(List.of(), Map.of()));
     }
-    String[] refs = lines.stream().map(n -> n.value().accountRef()).distinct().toArray(String[]::new);
-    return pool.preparedQuery(EXISTING).execute(Tuple.tuple().addString(memberId).addArrayOfString(refs))
-      .compose(pre -> {
-        Set<Long> locks = new java.util.TreeSet<>();
-        for (Row r : pre) {
-          locks.add(lockOf(r.getBuffer("borrower_key").getBytes()));
-        }
-        for (Numbered n : lines) {
-          if (n.value() instanceof Line.Tradeline t) {
-            locks.add(lockOf(t.borrowerKey()));
-          }
-        }
-        return pool.withTransaction(tx -> inTransaction(tx, memberId, refs, lines, locks.toArray(Long[]::new)));
-      })
-      .compose(done -> scores.publish(done.scores()).map(done.outcomes()));
+    return pool.withTransaction(tx -> inTransaction(tx, memberId, lines, locked))
+      .onComplete(ar -> locked.tryComplete());
   }
 
-  private record Done(List<Outcome> outcomes, Map<String, PersonScore> scores) {
-  }
-
-  private Future<Done> inTransaction(SqlConnection tx, String memberId, String[] refs, List<Numbered> lines, Long[] locks) {
-    return tx.preparedQuery(LOCK).execute(Tuple.of((Object) locks))
-      .compose(v -> tx.preparedQuery(EXISTING).execute(Tuple.tuple().addString(memberId).addArrayOfString(refs)))
+  private Future<Committed> inTransaction(SqlConnection tx, String memberId, List<Numbered> lines,
+                                          Promise<Void> locked) {
+    Set<String> refSet = new LinkedHashSet<>();
+    Set<String> repaid = new LinkedHashSet<>();
+    Set<Long> locks = new TreeSet<>();
+    for (Numbered n : lines) {
+      refSet.add(n.value().accountRef());
+      if (n.value() instanceof Line.Tradeline t) {
+        locks.add(lockOf(t.borrowerKey()));
+      } else {
+        repaid.add(n.value().accountRef());
+      }
+    }
+    String[] refs = refSet.toArray(String[]::new);
+    // Statements that do not need each other's results are pipelined (sent without waiting; the
+    // connection runs them in order). A repayment names only the account: its person (which never
+    // changes) is locked too; a tradeline naming another person than its account's is rejected and
+    // writes nothing.
+    Future<?> plans = tx.query(CUSTOM_PLANS).execute();
+    Future<?> persons = repaid.isEmpty() ? Future.succeededFuture()
+      : tx.preparedQuery(PERSONS_OF).execute(Tuple.tuple().addString(memberId).addArrayOfString(repaid.toArray(String[]::new)))
+        .map(rows -> {
+          rows.forEach(r -> locks.add(lockOf(r.getBuffer("borrower_key").getBytes())));
+          return null;
+        });
+    Future<RowSet<Row>> read = persons.compose(v -> {
+      Future<Void> held = lock(tx, locks);
+      Future<RowSet<Row>> existing = tx.preparedQuery(EXISTING)
+        .execute(Tuple.tuple().addString(memberId).addArrayOfString(refs));
+      return Future.join(held, existing).map(all -> existing.result());
+    });
+    return Future.join(plans, read).map(all -> read.result())
       .compose(existingRows -> {
         Map<String, Line.Tradeline> accounts = new HashMap<>();
+        Set<Long> late = new TreeSet<>();
         for (Row r : existingRows) {
-          accounts.put(r.getString("account_ref"), fromRow(r));
+          Line.Tradeline t = fromRow(r);
+          accounts.put(t.accountRef(), t);
+          if (repaid.contains(t.accountRef()) && !locks.contains(lockOf(t.borrowerKey()))) {
+            late.add(lockOf(t.borrowerKey())); // the account was created meanwhile by another transaction
+          }
         }
-        List<Outcome> outcomes = new ArrayList<>();
-        List<Tuple> tradelines = new ArrayList<>();
-        List<Tuple> repayments = new ArrayList<>();
-        Map<String, byte[]> touched = new LinkedHashMap<>();
+        return lock(tx, late).map(accounts).onComplete(ar -> locked.tryComplete());
+      })
+      .compose(accounts -> {
+        Writes writes = new Writes();
+        List<Outcome> outcomes = new ArrayList<>(lines.size());
         for (Numbered n : lines) {
-          Outcome o = decide(memberId, n, accounts, tradelines, repayments, touched);
-          outcomes.add(o);
+          outcomes.add(decide(n, accounts, writes));
         }
-        Future<?> writes = tradelines.isEmpty() ? Future.succeededFuture()
-          : tx.preparedQuery(UPSERT_TRADELINE).executeBatch(tradelines);
-        return writes
-          .compose(v -> repayments.isEmpty() ? Future.succeededFuture() : tx.preparedQuery(UPSERT_REPAYMENT).executeBatch(repayments))
-          .compose(v -> touched.isEmpty() ? Future.succeededFuture(Map.<String, PersonScore>of())
-            : scores.recompute(tx, new ArrayList<>(touched.values())))
-          .map(s -> new Done(outcomes, s));
+        Future<Void> tradelines = writeTradelines(tx, memberId, writes.tradelines.values());
+        Future<Void> repayments = writeRepayments(tx, memberId, writes.repayments.values());
+        // the score read is queued behind the writes on the same connection, so it sees them
+        Future<Map<String, PersonScore>> rescored = writes.touched.isEmpty() ? Future.succeededFuture(Map.of())
+          : scores.recompute(tx, new ArrayList<>(writes.touched.values()));
+        return Future.join(tradelines, repayments, rescored).map(all -> new Committed(outcomes, rescored.result()));
       });
   }
 
-  private Outcome decide(String memberId, Numbered n, Map<String, Line.Tradeline> accounts, List<Tuple> tradelines,
-                         List<Tuple> repayments, Map<String, byte[]> touched) {
+  private static Future<Void> lock(SqlConnection tx, Set<Long> sortedLocks) {
+    return sortedLocks.isEmpty() ? Future.succeededFuture()
+      : tx.preparedQuery(LOCK).execute(Tuple.of((Object) sortedLocks.toArray(Long[]::new))).mapEmpty();
+  }
+
+  /** The rows a chunk writes: the last line about an account (or an account's period) wins, as if applied one by one. */
+  private static final class Writes {
+    final Map<String, Line.Tradeline> tradelines = new LinkedHashMap<>();
+    final Map<String, Line.Repayment> repayments = new LinkedHashMap<>();
+    final Map<String, byte[]> touched = new LinkedHashMap<>();
+  }
+
+  private Outcome decide(Numbered n, Map<String, Line.Tradeline> accounts, Writes writes) {
     if (n.value() instanceof Line.Tradeline t) {
       Line.Tradeline existing = accounts.get(t.accountRef());
       if (existing != null && !Arrays.equals(existing.borrowerKey(), t.borrowerKey())) {
@@ -132,10 +210,8 @@ public final class FurnishingService {
         return new Outcome(n.line(), "UNCHANGED", null, null, t);
       }
       accounts.put(t.accountRef(), t);
-      tradelines.add(Tuple.from(new Object[] {memberId, t.accountRef(), Buffer.buffer(t.borrowerKey()), t.keyId(),
-        t.productType(), t.openedAt(), t.principal(), t.creditLimit(), t.currency(), t.termMonths(), t.status(),
-        t.balance(), t.daysPastDue()}));
-      touched.put(BorrowerKeys.hex(t.borrowerKey()), t.borrowerKey());
+      writes.tradelines.put(t.accountRef(), t);
+      writes.touched.put(BorrowerKeys.hex(t.borrowerKey()), t.borrowerKey());
       return new Outcome(n.line(), existing == null ? "CREATED" : "UPDATED", null, null, t);
     }
     Line.Repayment r = (Line.Repayment) n.value();
@@ -144,9 +220,69 @@ public final class FurnishingService {
       return new Outcome(n.line(), null, "unknown_account",
         "account " + r.accountRef() + " has not been reported by this member", null);
     }
-    repayments.add(Tuple.of(memberId, r.accountRef(), r.period(), r.amountDue(), r.amountPaid(), r.daysPastDue()));
-    touched.put(BorrowerKeys.hex(account.borrowerKey()), account.borrowerKey());
+    writes.repayments.put(r.accountRef() + "\n" + r.period(), r);
+    writes.touched.put(BorrowerKeys.hex(account.borrowerKey()), account.borrowerKey());
     return new Outcome(n.line(), "CREATED", null, null, r);
+  }
+
+  private static Future<Void> writeTradelines(SqlConnection tx, String memberId, Collection<Line.Tradeline> rows) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = rows.size();
+    String[] refs = new String[n];
+    Buffer[] persons = new Buffer[n];
+    String[] keyIds = new String[n];
+    String[] products = new String[n];
+    LocalDate[] opened = new LocalDate[n];
+    String[] principals = new String[n];
+    String[] limits = new String[n];
+    String[] currencies = new String[n];
+    Integer[] terms = new Integer[n];
+    String[] statuses = new String[n];
+    String[] balances = new String[n];
+    Integer[] dpds = new Integer[n];
+    int i = 0;
+    for (Line.Tradeline t : rows) {
+      refs[i] = t.accountRef();
+      persons[i] = Buffer.buffer(t.borrowerKey());
+      keyIds[i] = t.keyId();
+      products[i] = t.productType();
+      opened[i] = t.openedAt();
+      principals[i] = t.principal().toPlainString();
+      limits[i] = t.creditLimit() == null ? null : t.creditLimit().toPlainString();
+      currencies[i] = t.currency();
+      terms[i] = t.termMonths();
+      statuses[i] = t.status();
+      balances[i] = t.balance().toPlainString();
+      dpds[i] = t.daysPastDue();
+      i++;
+    }
+    return tx.preparedQuery(UPSERT_TRADELINES).execute(Tuple.from(new Object[] {memberId, refs, persons, keyIds,
+      products, opened, principals, limits, currencies, terms, statuses, balances, dpds})).mapEmpty();
+  }
+
+  private static Future<Void> writeRepayments(SqlConnection tx, String memberId, Collection<Line.Repayment> rows) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = rows.size();
+    String[] refs = new String[n];
+    String[] periods = new String[n];
+    String[] due = new String[n];
+    String[] paid = new String[n];
+    Integer[] dpds = new Integer[n];
+    int i = 0;
+    for (Line.Repayment r : rows) {
+      refs[i] = r.accountRef();
+      periods[i] = r.period();
+      due[i] = r.amountDue().toPlainString();
+      paid[i] = r.amountPaid().toPlainString();
+      dpds[i] = r.daysPastDue();
+      i++;
+    }
+    return tx.preparedQuery(UPSERT_REPAYMENTS).execute(Tuple.from(new Object[] {memberId, refs, periods, due, paid,
+      dpds})).mapEmpty();
   }
 
   private static boolean same(Line.Tradeline a, Line.Tradeline b) {

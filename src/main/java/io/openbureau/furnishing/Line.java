@@ -120,12 +120,18 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
     }
   }
 
-  private static String string(JsonObject j, String field, boolean required, List<ApiError.FieldError> errors) {
+  /** The field's value, or null when it is absent or null (an error if it is required). */
+  private static Object present(JsonObject j, String field, boolean required, List<ApiError.FieldError> errors) {
     Object v = j.getValue(field);
+    if (v == null && required) {
+      errors.add(new ApiError.FieldError(field, "is required"));
+    }
+    return v;
+  }
+
+  private static String string(JsonObject j, String field, boolean required, List<ApiError.FieldError> errors) {
+    Object v = present(j, field, required, errors);
     if (v == null) {
-      if (required) {
-        errors.add(new ApiError.FieldError(field, "is required"));
-      }
       return null;
     }
     if (!(v instanceof String s)) {
@@ -147,11 +153,8 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
 
   /** Money is a decimal string in major units, never a JSON number (no floats in money paths). */
   private static BigDecimal money(JsonObject j, String field, boolean required, List<ApiError.FieldError> errors) {
-    Object v = j.getValue(field);
+    Object v = present(j, field, required, errors);
     if (v == null) {
-      if (required) {
-        errors.add(new ApiError.FieldError(field, "is required"));
-      }
       return null;
     }
     if (!(v instanceof String s)) {
@@ -170,9 +173,8 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
   }
 
   private static Integer integer(JsonObject j, String field, int min, int max, List<ApiError.FieldError> errors) {
-    Object v = j.getValue(field);
+    Object v = present(j, field, true, errors);
     if (v == null) {
-      errors.add(new ApiError.FieldError(field, "is required"));
       return 0;
     }
     if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < min || ((Number) v).longValue() > max) {

@@ -41,15 +41,19 @@ public final class ScoreStore {
       WHERE r.member_id = t.member_id AND r.account_ref = t.account_ref AND r.period >= $2
     ) r ON true
     WHERE t.borrower_key = ANY($1)""";
+  /** One statement for all the people of a chunk; versions come from the sequence in commit order (locks held). */
   static final String UPSERT = """
     INSERT INTO scores (borrower_key, value, band, reasons, model_version, as_of, active_loans, outstanding_balance,
                         max_current_dpd, version)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nextval('score_version_seq'))
+    SELECT u.borrower_key, u.value, u.band, u.reasons::jsonb, $5, $6, u.active_loans, u.outstanding_balance::numeric,
+           u.max_current_dpd, nextval('score_version_seq')
+    FROM unnest($1::bytea[], $2::int[], $3::text[], $4::text[], $7::int[], $8::text[], $9::int[])
+      AS u(borrower_key, value, band, reasons, active_loans, outstanding_balance, max_current_dpd)
     ON CONFLICT (borrower_key) DO UPDATE SET value = EXCLUDED.value, band = EXCLUDED.band, reasons = EXCLUDED.reasons,
       model_version = EXCLUDED.model_version, as_of = EXCLUDED.as_of, active_loans = EXCLUDED.active_loans,
       outstanding_balance = EXCLUDED.outstanding_balance, max_current_dpd = EXCLUDED.max_current_dpd,
       version = EXCLUDED.version
-    RETURNING version""";
+    RETURNING borrower_key, version""";
   static final String FIND = """
     SELECT value, band, reasons, model_version, as_of, active_loans, outstanding_balance, max_current_dpd, version
     FROM scores WHERE borrower_key = $1""";
@@ -85,25 +89,37 @@ public final class ScoreStore {
             r.getInteger("days_past_due"), r.getInteger("worst"), r.getLong("late").intValue()));
       }
       Instant asOf = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-      List<Tuple> batch = new ArrayList<>();
-      List<PersonScore> computed = new ArrayList<>();
-      List<String> order = new ArrayList<>();
-      byPerson.forEach((hex, accounts) -> {
-        PersonScore s = compute(accounts, today, asOf);
-        computed.add(s);
-        order.add(hex);
-        batch.add(Tuple.of(Buffer.buffer(BorrowerKeys.fromHex(hex)), s.value(), s.band(), s.reasons(), s.modelVersion(),
-          asOf.atOffset(ZoneOffset.UTC), s.activeLoans(), s.outstandingBalance()).addValue(s.maxCurrentDpd()));
-      });
-      return tx.preparedQuery(UPSERT).executeBatch(batch).map(result -> {
+      int n = byPerson.size();
+      Map<String, PersonScore> computed = new HashMap<>();
+      Buffer[] persons = new Buffer[n];
+      Integer[] values = new Integer[n];
+      String[] bands = new String[n];
+      String[] reasons = new String[n];
+      Integer[] active = new Integer[n];
+      String[] outstanding = new String[n];
+      Integer[] maxDpd = new Integer[n];
+      int i = 0;
+      for (Map.Entry<String, List<ScoreInputs.Account>> e : byPerson.entrySet()) {
+        PersonScore s = compute(e.getValue(), today, asOf);
+        computed.put(e.getKey(), s);
+        persons[i] = Buffer.buffer(BorrowerKeys.fromHex(e.getKey()));
+        values[i] = s.value();
+        bands[i] = s.band();
+        reasons[i] = s.reasons().encode();
+        active[i] = s.activeLoans();
+        outstanding[i] = s.outstandingBalance().toPlainString();
+        maxDpd[i] = s.maxCurrentDpd();
+        i++;
+      }
+      Tuple params = Tuple.from(new Object[] {persons, values, bands, reasons, scorecard.modelVersion(),
+        asOf.atOffset(ZoneOffset.UTC), active, outstanding, maxDpd});
+      return tx.preparedQuery(UPSERT).execute(params).map(rowsOut -> {
         Map<String, PersonScore> out = new HashMap<>();
-        var rs = result;
-        for (int i = 0; i < computed.size(); i++) {
-          long version = rs.iterator().next().getLong("version");
-          PersonScore s = computed.get(i);
-          out.put(order.get(i), new PersonScore(s.value(), s.band(), s.reasons(), s.modelVersion(), s.asOf(),
-            s.activeLoans(), s.outstandingBalance(), s.maxCurrentDpd(), version));
-          rs = rs.next();
+        for (Row r : rowsOut) {
+          String hex = BorrowerKeys.hex(r.getBuffer("borrower_key").getBytes());
+          PersonScore s = computed.get(hex);
+          out.put(hex, new PersonScore(s.value(), s.band(), s.reasons(), s.modelVersion(), s.asOf(),
+            s.activeLoans(), s.outstandingBalance(), s.maxCurrentDpd(), r.getLong("version")));
         }
         return out;
       });
@@ -132,12 +148,12 @@ public final class ScoreStore {
     return new PersonScore(r.value(), r.band(), reasons, r.modelVersion(), asOf, active, outstanding, maxDpd, 0);
   }
 
-  /** After commit: publish to Redis (a higher version always wins there). */
+  /** After commit: publish to Redis, pipelined (a higher version always wins there). */
   public Future<Void> publish(Map<String, PersonScore> scores) {
-    List<Future<Void>> writes = new ArrayList<>();
-    scores.forEach((hex, s) -> writes.add(cache.write(key(BorrowerKeys.fromHex(hex)), s.version(),
+    List<VersionedCache.Write> writes = new ArrayList<>(scores.size());
+    scores.forEach((hex, s) -> writes.add(new VersionedCache.Write(key(BorrowerKeys.fromHex(hex)), s.version(),
       s.toCacheJson().encode(), 0)));
-    return Future.all(writes).mapEmpty();
+    return cache.writeAll(writes);
   }
 
   /** The person's current score from Redis, rebuilt from Postgres on a miss (e.g. after a flush). */

@@ -214,11 +214,12 @@ class FurnishingTest {
     api.put("/v1/tradelines/FL-1", A, loan(id));
     String before = storedScore(id).getString("cached");
     bureau.flushRedis();
-    io.openbureau.scoring.ScoreStore store = ScoreProbe.store(bureau);
     byte[] key = new io.openbureau.identity.BorrowerKeys(bureau.config().identity().hmacKeyId(),
       bureau.config().identity().hmacSecret()).key(id);
-    var rebuilt = TestBureau.await(store.get(key).toCompletionStage().toCompletableFuture());
-    assertEquals(before.substring(before.indexOf('|') + 1), rebuilt.toCacheJson().encode());
+    try (ScoreProbe probe = ScoreProbe.open(bureau)) {
+      var rebuilt = TestBureau.await(probe.store().get(key).toCompletionStage().toCompletableFuture());
+      assertEquals(before.substring(before.indexOf('|') + 1), rebuilt.toCacheJson().encode());
+    }
     assertEquals(before, storedScore(id).getString("cached"), "the fill wrote the same entry back");
   }
 
@@ -246,12 +247,13 @@ class FurnishingTest {
       "the cache holds the last committed version");
     assertEquals(stored.getLong("value").intValue(), new JsonObject(cached.substring(cached.indexOf('|') + 1)).getInteger("value"));
     // and the stored score is what a fresh recomputation gives
-    var store = ScoreProbe.store(bureau);
     byte[] key = new io.openbureau.identity.BorrowerKeys(bureau.config().identity().hmacKeyId(),
       bureau.config().identity().hmacSecret()).key(id);
     bureau.flushRedis();
-    assertEquals(stored.getLong("value").intValue(),
-      TestBureau.await(store.get(key).toCompletionStage().toCompletableFuture()).value());
+    try (ScoreProbe probe = ScoreProbe.open(bureau)) {
+      assertEquals(stored.getLong("value").intValue(),
+        TestBureau.await(probe.store().get(key).toCompletionStage().toCompletableFuture()).value());
+    }
   }
 
   private static Api.Res batch(String ndjson) {
