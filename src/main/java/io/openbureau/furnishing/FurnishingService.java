@@ -64,7 +64,8 @@ public final class FurnishingService {
     ON CONFLICT (member_id, account_ref) DO UPDATE SET product_type = EXCLUDED.product_type,
       opened_at = EXCLUDED.opened_at, principal = EXCLUDED.principal, credit_limit = EXCLUDED.credit_limit,
       currency = EXCLUDED.currency, term_months = EXCLUDED.term_months, status = EXCLUDED.status,
-      balance = EXCLUDED.balance, days_past_due = EXCLUDED.days_past_due, updated_at = now()""";
+      balance = EXCLUDED.balance, days_past_due = EXCLUDED.days_past_due, updated_at = now()
+      WHERE tradelines.borrower_key = EXCLUDED.borrower_key""";
   static final String UPSERT_REPAYMENTS = """
     INSERT INTO repayments (member_id, account_ref, period, amount_due, amount_paid, days_past_due)
     SELECT $1, u.account_ref, u.period, u.amount_due::numeric, u.amount_paid::numeric, u.days_past_due
@@ -81,6 +82,19 @@ public final class FurnishingService {
   }
 
   public record Numbered(int line, Line value) {
+  }
+
+  /**
+   * Two transactions created the same new account for two different people at once (each read
+   * "no such account" under its own people's locks). The upsert refuses to move the account, the
+   * loser's transaction rolls back and runs once more, now seeing the account: a clean
+   * {@code account_person_mismatch} for that line instead of one person's account carrying the
+   * other's figures.
+   */
+  static final class AccountRace extends RuntimeException {
+    AccountRace() {
+      super("account created concurrently for another person", null, false, false);
+    }
   }
 
   /** A committed chunk: what happened to each line, and the new scores still to be published to Redis. */
@@ -125,6 +139,9 @@ public final class FurnishingService {
       return Future.succeededFuture(new Committed(List.of(), Map.of()));
     }
     return pool.withTransaction(tx -> inTransaction(tx, memberId, lines, locked))
+      .recover(e -> e instanceof AccountRace // once: the accounts are committed now, so the re-read sees them
+        ? pool.withTransaction(tx -> inTransaction(tx, memberId, lines, locked))
+        : Future.failedFuture(e))
       .onComplete(ar -> locked.tryComplete());
   }
 
@@ -259,7 +276,10 @@ public final class FurnishingService {
       i++;
     }
     return tx.preparedQuery(UPSERT_TRADELINES).execute(Tuple.from(new Object[] {memberId, refs, persons, keyIds,
-      products, opened, principals, limits, currencies, terms, statuses, balances, dpds})).mapEmpty();
+      products, opened, principals, limits, currencies, terms, statuses, balances, dpds})).compose(result ->
+        // fewer rows than sent: another transaction created one of these accounts for another person
+        // after this one read the accounts (the WHERE refused to move it); redo the chunk
+        result.rowCount() == n ? Future.succeededFuture() : Future.failedFuture(new AccountRace()));
   }
 
   private static Future<Void> writeRepayments(SqlConnection tx, String memberId, Collection<Line.Repayment> rows) {

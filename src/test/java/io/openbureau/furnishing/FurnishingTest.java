@@ -122,6 +122,36 @@ class FurnishingTest {
   }
 
   @Test
+  @DisplayName("two racing creates of one new account for two people: one wins, the other is 409, never a mix")
+  void racingCreatesOfOneAccount() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (int round = 0; round < 15; round++) {
+      String ref = "RACE-" + round;
+      String p1 = person();
+      String p2 = person();
+      List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> both = new ArrayList<>();
+      for (String p : List.of(p1, p2)) {
+        both.add(http.sendAsync(api.builder("/v1/tradelines/" + ref, A).header("Content-Type", "application/json")
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(loan(p).put("balance", p == p1 ? "1000.00" : "2000.00")
+              .encode())).build(), java.net.http.HttpResponse.BodyHandlers.ofString()));
+      }
+      List<Integer> statuses = new ArrayList<>();
+      for (var f : both) {
+        statuses.add(f.get().statusCode());
+      }
+      statuses.sort(null);
+      assertEquals(List.of(201, 409), statuses, "round " + round);
+      // the stored account is wholly the winner's: its person and its balance
+      String winner = both.get(0).get().statusCode() == 201 ? p1 : p2;
+      String balance = winner.equals(p1) ? "1000.00" : "2000.00";
+      String hex = io.openbureau.identity.BorrowerKeys.hex(new io.openbureau.identity.BorrowerKeys(
+        bureau.config().identity().hmacKeyId(), bureau.config().identity().hmacSecret()).key(winner));
+      assertEquals(1, bureau.count("SELECT count(*) FROM tradelines WHERE account_ref = '" + ref
+        + "' AND borrower_key = '\\x" + hex + "' AND balance = " + balance), "round " + round);
+    }
+  }
+
+  @Test
   @DisplayName("repayments: 201, the same period twice replaces it, an unknown account is 404")
   void repayments() {
     String id = person();
