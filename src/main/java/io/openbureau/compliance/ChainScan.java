@@ -43,7 +43,9 @@ final class ChainScan {
   static final String COLUMNS = "id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id, borrower_key,"
     + " purpose, scope, decision, reason, consent_id, request_id, score_value, details::text, prev_hash, row_hash";
   private static final byte[] SIGNATURE = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0};
-  private static final int MAX_SEGMENTS = 256;
+  private static final int MAX_SEGMENTS = 4096;
+  /** Out-of-order rows held per chain, waiting for their predecessor, at most. */
+  private static final int MAX_PENDING = 4096;
 
   /** A run of linked rows of one chain. */
   static final class Segment {
@@ -57,11 +59,16 @@ final class ChainScan {
     final byte[] lastHash = new byte[32];
   }
 
+  /** A row that came before its predecessor (the heap is only nearly in insertion order). */
+  record Pending(long seq, long id, long atMicros, byte[] prev, byte[] hash) {
+  }
+
   /** What one slice saw of one chain. */
   static final class ChainPart {
     final String chainId;
     final byte[] idBytes;
     final List<Segment> segments = new ArrayList<>(2);
+    final java.util.TreeMap<Long, Pending> pending = new java.util.TreeMap<>();
     Segment current;
     boolean suspect;
 
@@ -251,6 +258,7 @@ final class ChainScan {
           copy.cancelCopy();
         }
       }
+      finish();
     }
 
     private void row() {
@@ -320,23 +328,72 @@ final class ChainScan {
           part.suspect = true;
           return;
         }
+        extend(s, seq, id, at, m, hashOff);
+        drain(part);
+      } else if (s == null) {
+        start(part, seq, id, at, m, prevOff, m, hashOff);
       } else {
-        if (part.segments.size() >= MAX_SEGMENTS) {
-          part.suspect = true;
-          return;
+        // ahead of (or behind) the chain's current run: hold it until its predecessor shows up
+        Pending was = part.pending.put(seq, new Pending(seq, id, at, Arrays.copyOfRange(m, prevOff, prevOff + 32),
+          Arrays.copyOfRange(m, hashOff, hashOff + 32)));
+        if (was != null) {
+          part.suspect = true; // the same place in the chain twice
+        } else if (part.pending.size() > MAX_PENDING) {
+          startFromPending(part);
         }
-        s = new Segment();
-        s.firstSeq = seq;
-        s.firstId = id;
-        s.firstAtMicros = at;
-        System.arraycopy(m, prevOff, s.firstPrev, 0, 32);
-        part.segments.add(s);
-        part.current = s;
       }
+    }
+
+    /** At the end of the slice: what is still pending forms runs of its own (joined, or not, by merge). */
+    void finish() {
+      for (ChainPart part : parts.values()) {
+        while (!part.suspect && !part.pending.isEmpty()) {
+          startFromPending(part);
+        }
+        part.pending.clear();
+      }
+    }
+
+    private static void extend(Segment s, long seq, long id, long at, byte[] hash, int hashOff) {
       s.lastSeq = seq;
       s.lastId = id;
       s.lastAtMicros = at;
-      System.arraycopy(m, hashOff, s.lastHash, 0, 32);
+      System.arraycopy(hash, hashOff, s.lastHash, 0, 32);
+    }
+
+    private static void start(ChainPart part, long seq, long id, long at, byte[] prev, int prevOff, byte[] hash,
+                              int hashOff) {
+      if (part.segments.size() >= MAX_SEGMENTS) {
+        part.suspect = true;
+        return;
+      }
+      Segment s = new Segment();
+      s.firstSeq = seq;
+      s.firstId = id;
+      s.firstAtMicros = at;
+      System.arraycopy(prev, prevOff, s.firstPrev, 0, 32);
+      extend(s, seq, id, at, hash, hashOff);
+      part.segments.add(s);
+      part.current = s;
+      drain(part);
+    }
+
+    private static void startFromPending(ChainPart part) {
+      Pending p = part.pending.pollFirstEntry().getValue();
+      start(part, p.seq(), p.id(), p.atMicros(), p.prev(), 0, p.hash(), 0);
+    }
+
+    /** Pending rows that now follow the current run. */
+    private static void drain(ChainPart part) {
+      Segment s = part.current;
+      while (!part.suspect && !part.pending.isEmpty() && part.pending.firstKey() == s.lastSeq + 1) {
+        Pending p = part.pending.pollFirstEntry().getValue();
+        if (!Arrays.equals(s.lastHash, p.prev())) {
+          part.suspect = true;
+          return;
+        }
+        extend(s, p.seq(), p.id(), p.atMicros(), p.hash(), 0);
+      }
     }
 
     private ChainPart part(int off, int len) {
