@@ -19,7 +19,7 @@ if [ "${SKIP_FILL:-0}" != 1 ]; then
   psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
   java -cp "$CP" bench/audit/AccessLogFill.java "$DB" "$ROWS" "$DAYS" 4
 fi
-psql -h 127.0.0.1 -U postgres -d $DB -Atc "SELECT 'table size: ' || pg_size_pretty(pg_total_relation_size('access_log'::regclass)) || ' (' || (SELECT count(*) FROM access_log) || ' rows)'" 2>/dev/null \
+psql -h 127.0.0.1 -U postgres -d $DB -Atc "SELECT 'table size: ' || (SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'access_log'::regclass) || ' (' || (SELECT count(*) FROM access_log) || ' rows)'" 2>/dev/null \
   || psql -h 127.0.0.1 -U postgres -d $DB -Atc "SELECT 'rows: ' || count(*) FROM access_log"
 } | tee "$OUT"
 

@@ -3,6 +3,7 @@ package io.openbureau.compliance;
 import io.openbureau.audit.AccessLogEntry;
 import io.openbureau.audit.AuditWriter;
 import io.openbureau.audit.ChainHash;
+import io.openbureau.config.BureauConfig;
 import io.openbureau.auth.Guards;
 import io.openbureau.auth.Principal;
 import io.openbureau.auth.Role;
@@ -54,7 +55,7 @@ public final class ComplianceRoutes {
   public static final String EXPORT_END = "COMPLIANCE_EXPORT_END";
   public static final String VERIFY = "COMPLIANCE_VERIFY";
   public static final String ALERTS = "COMPLIANCE_ALERTS";
-  static final int EXPORT_CHUNK_BYTES = 32 * 1024;
+  static final int EXPORT_CHUNK_BYTES = 64 * 1024;
   static final String CSV_HEADER = "id,at,action,lenderId,borrowerKey,purpose,scope,decision,reason,consentId,requestId\n";
   static final String CHECKPOINTS = "SELECT id, at, chain_id, chain_seq, head_hash, signature FROM audit_checkpoints";
 
@@ -66,13 +67,14 @@ public final class ComplianceRoutes {
   private final ChainVerifier verifier;
 
   public ComplianceRoutes(Vertx vertx, AccessLogRepository repository, AuditWriter audit, BorrowerKeys keys,
-                          ComplianceSettings settings) {
+                          ComplianceSettings settings, BureauConfig.Postgres pg) {
     this.vertx = vertx;
     this.repository = repository;
     this.audit = audit;
     this.keys = keys;
     this.settings = settings;
-    this.verifier = new ChainVerifier(vertx, repository.pool(), settings.verifyBatchRows());
+    this.verifier = new ChainVerifier(vertx, repository.pool(), pg, settings.verifyBatchRows(),
+      settings.verifyParallelism());
   }
 
   public void mount(RouteMounter routes, Guards guards) {
@@ -207,7 +209,7 @@ public final class ComplianceRoutes {
             if (csv) {
               csvLine(chunk, row);
             } else {
-              chunk.appendBuffer(AccessLogRepository.item(row).toBuffer()).appendByte((byte) '\n');
+              AccessLogRepository.ndjsonLine(chunk, row);
             }
             if (chunk.length() >= EXPORT_CHUNK_BYTES) {
               response.write(chunk);

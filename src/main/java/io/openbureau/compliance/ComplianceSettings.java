@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
  * streaming sizes, checkpoints, retention and the alert thresholds.
  */
 public record ComplianceSettings(int defaultRangeDays, int maxRangeDays, int exportFetchRows, int verifyBatchRows,
+                                 int verifyParallelism,
                                  int checkpointIntervalSeconds, int retentionMonths, int partitionCheckHours,
                                  Alerts alerts) {
 
@@ -27,8 +28,9 @@ public record ComplianceSettings(int defaultRangeDays, int maxRangeDays, int exp
     ComplianceSettings s = new ComplianceSettings(
       r.intIn("compliance.defaultRangeDays", 30, 1, 3660),
       r.intIn("compliance.maxRangeDays", 366, 1, 3660),
-      r.intIn("compliance.exportFetchRows", 1000, 10, 100_000),
+      r.intIn("compliance.exportFetchRows", 4000, 10, 100_000),
       r.intIn("compliance.verifyBatchRows", 4000, 10, 1_000_000),
+      r.intIn("compliance.verifyParallelism", Runtime.getRuntime().availableProcessors(), 1, 64),
       r.intIn("compliance.checkpointIntervalSeconds", 60, 1, 86_400),
       r.intIn("compliance.retentionMonths", 60, 1, 1200),
       r.intIn("compliance.partitionCheckHours", 24, 1, 24 * 31),

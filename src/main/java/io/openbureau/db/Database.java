@@ -41,6 +41,17 @@ public final class Database {
       .connectingTo(connectOptions(pg)).using(vertx).build();
   }
 
+  /**
+   * A pool whose sessions start with the given settings (sent in the startup message), e.g. the
+   * compliance reads' {@code plan_cache_mode = force_generic_plan}.
+   */
+  public static Pool pool(Vertx vertx, BureauConfig.Postgres pg, int size, java.util.Map<String, String> settings) {
+    PgConnectOptions options = connectOptions(pg);
+    settings.forEach(options::addProperty);
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setConnectionTimeout(5).setName("ob-pg-" + POOLS.incrementAndGet()))
+      .connectingTo(options).using(vertx).build();
+  }
+
   /** A pipelining client for single statements on the hot path (requests share connections). */
   public static SqlClient pipelined(Vertx vertx, BureauConfig.Postgres pg, int size) {
     return PgBuilder.client().with(new PoolOptions().setMaxSize(size))

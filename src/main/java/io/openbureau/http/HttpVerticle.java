@@ -56,6 +56,7 @@ public final class HttpVerticle extends VerticleBase {
   private final BureauConfig config;
   private final PrometheusMeterRegistry registry;
   private Pool pool;
+  private Pool compliancePool;
   private RedisStore redis;
   private ReceiptSigner signer;
   private AuditWriter audit;
@@ -121,8 +122,13 @@ public final class HttpVerticle extends VerticleBase {
       InquirySettings.from(config), registry);
     new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry).mount(routes);
     ComplianceSettings compliance = ComplianceSettings.from(config);
-    AccessLogRepository accessLog = new AccessLogRepository(pool);
-    new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance).mount(routes, guards);
+    // the access-log reads get their own sessions, planned generically: a custom plan of a query
+    // over every monthly partition costs milliseconds to plan, each time, while the generic plan
+    // (pruned at run time) is planned once per session and runs in well under a millisecond
+    compliancePool = Database.pool(vertx, config.postgres(), Math.max(2, config.postgres().poolSize() / 2),
+      java.util.Map.of("plan_cache_mode", "force_generic_plan"));
+    AccessLogRepository accessLog = new AccessLogRepository(compliancePool);
+    new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance, config.postgres()).mount(routes, guards);
     new BorrowerRoutes(accessLog, audit, borrowerKeys, new ReportReader(pool), scores, inquiries).mount(routes, guards);
     new Checkpointer(vertx, pool, audit, signer).start(compliance.checkpointIntervalSeconds());
     routes.mountRemainingAsNotImplemented();
@@ -140,6 +146,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> stop() {
     Future<Void> closing = server == null ? Future.succeededFuture()
       : server.shutdown(config.http().shutdownGraceSeconds(), TimeUnit.SECONDS);
-    return closing.eventually(() -> Future.join(pool.close(), redis.close()));
+    return closing.eventually(() -> Future.join(pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
+      redis.close()));
   }
 }

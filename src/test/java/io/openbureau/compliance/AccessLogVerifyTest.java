@@ -8,6 +8,7 @@ import io.openbureau.identity.NationalId;
 import io.openbureau.support.Api;
 import io.openbureau.support.TestBureau;
 import io.openbureau.support.Tokens;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -260,6 +261,86 @@ class AccessLogVerifyTest {
         + "' WHERE id = " + head);
     }
     assertTrue(verify(t0).getBoolean("intact"));
+  }
+
+  static Connection jdbc() throws SQLException {
+    return DriverManager.getConnection(Database.jdbcUrl(bureau.config().postgres(),
+      bureau.config().postgres().database()), bureau.config().postgres().user(), bureau.config().postgres().password());
+  }
+
+  /** Tricky details: what Postgres prints for them as jsonb must be exactly what the writer hashed. */
+  static List<JsonObject> trickyDetails() {
+    List<JsonObject> out = new ArrayList<>();
+    out.add(new JsonObject());
+    out.add(new JsonObject().put("status", 400).put("fields", new JsonArray().add("purpose").add("scope")));
+    out.add(new JsonObject().put("bbb", 1).put("a", 2).put("cc", 3).put("B", 4).put("\u00e9", 5).put("z", 6)
+      .put("\u4e2d\u6587", "\u503c").put("ab", null));
+    out.add(new JsonObject().put("nested", new JsonObject().put("y", new JsonArray().add(1).add(new JsonObject()
+      .put("k", true).put("j", false)).add(new JsonArray())).put("x", new JsonObject())));
+    out.add(new JsonObject().put("q", "say \"hi\" \\ back/slash").put("ctl", "a\tb\nc\rd\be\ff\u0001g\u001fh\u007f")
+      .put("emoji", "\ud83d\ude00 caf\u00e9 \u2028 \u00a0"));
+    out.add(new JsonObject().put("i", Integer.MAX_VALUE).put("l", Long.MIN_VALUE).put("d", 1.5).put("e", 1.0e20)
+      .put("s", 1.5e-7).put("z", 0.0).put("nz", -0.0).put("f", 0.1f).put("big", new BigInteger("123456789012345678901234567890"))
+      .put("dec", new java.math.BigDecimal("1.2300")).put("one", 1.0).put("neg", -42));
+    out.add(new JsonObject().put("list", java.util.Map.of("k", List.of(1, "two"))));
+    return out;
+  }
+
+  @Test
+  @Order(7)
+  @DisplayName("details survive jsonb exactly: tricky objects hash the same in the writer and from the stored column")
+  void detailsRoundTripJsonb() throws Exception {
+    try (Connection c = jdbc()) {
+      for (JsonObject d : trickyDetails()) {
+        String text = ChainHash.canonicalJson(d);
+        try (var ps = c.prepareStatement("SELECT ?::jsonb::text")) {
+          ps.setString(1, text);
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            assertEquals(text, rs.getString(1), "jsonb prints " + d.encode() + " differently");
+          }
+        }
+      }
+      // a whole chain of such rows, inserted as the writer would, verifies intact
+      Instant t0 = mark();
+      String chain = "jsonb-" + System.nanoTime();
+      byte[] prev = ChainHash.GENESIS;
+      long seq = 0;
+      {
+        for (JsonObject d : trickyDetails()) {
+          long id = bureau.count("SELECT nextval('access_log_id_seq')");
+          Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
+          UUID consent = seq % 2 == 0 ? UUID.randomUUID() : null;
+          AccessLogEntry e = new AccessLogEntry(id, at, chain, ++seq, "TEST", "compliance", "officer-\u00e9", null,
+            seq % 2 == 0 ? new byte[32] : null, null, null, "GRANTED", "r\u00e9ason \"q\"", consent, "req-" + seq,
+            seq % 2 == 0 ? 712 : null, d, prev, null);
+          byte[] hash = ChainHash.rowHash(prev, e);
+          try (var ins = c.prepareStatement("INSERT INTO access_log (id, at, chain_id, chain_seq, action, actor_role,"
+            + " actor_id, lender_id, borrower_key, purpose, scope, decision, reason, consent_id, request_id, score_value,"
+            + " details, prev_hash, row_hash) VALUES (?, ?, ?, ?, 'TEST', 'compliance', ?, NULL, ?, NULL, NULL,"
+            + " 'GRANTED', ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
+            ins.setLong(1, id);
+            ins.setObject(2, at.atOffset(java.time.ZoneOffset.UTC));
+            ins.setString(3, chain);
+            ins.setLong(4, seq);
+            ins.setString(5, e.actorId());
+            ins.setBytes(6, e.borrowerKey());
+            ins.setString(7, e.reason());
+            ins.setObject(8, consent);
+            ins.setString(9, e.requestId());
+            ins.setObject(10, e.scoreValue(), java.sql.Types.INTEGER);
+            ins.setString(11, ChainHash.canonicalJson(d));
+            ins.setBytes(12, prev);
+            ins.setBytes(13, hash);
+            ins.executeUpdate();
+          }
+          prev = hash;
+        }
+      }
+      JsonObject v = verify(t0);
+      assertTrue(v.getBoolean("intact"), v.encode());
+      assertTrue(v.getLong("checked") >= seq, v.encode());
+    }
   }
 
   static AccessLogEntry stored(long id) throws SQLException {
