@@ -98,6 +98,10 @@ public final class ChainVerifier {
       return t;
     });
 
+  /** Verifications running in this process at most (the rest get 429 verify_busy). */
+  static final int MAX_RUNNING = 2;
+  private static final java.util.concurrent.Semaphore RUNNING = new java.util.concurrent.Semaphore(MAX_RUNNING);
+
   private final Vertx vertx;
   private final Pool pool;
   private final BureauConfig.Postgres pg;
@@ -113,6 +117,15 @@ public final class ChainVerifier {
   }
 
   public Future<Result> verify(TimeRange range) {
+    // each verify holds `parallelism` Postgres connections and as many threads: a few at a time
+    if (!RUNNING.tryAcquire()) {
+      return Future.failedFuture(new io.openbureau.http.ApiError(429, "verify_busy", "Too many requests",
+        "verifications are already running; retry when they finish", null, java.util.Map.of("Retry-After", "5")));
+    }
+    return verifyNow(range).onComplete(ar -> RUNNING.release());
+  }
+
+  private Future<Result> verifyNow(TimeRange range) {
     Walk walk = new Walk();
     Promise<ChainScan.Outcome> scanned = Promise.promise();
     // the fast pass: every row hashed from binary COPY on its own threads; chains that do not
