@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -21,6 +22,7 @@ import java.util.List;
 public final class RedisStore {
   private final Redis client;
   private final String prefix;
+  private volatile Future<RedisConnection> connection;
 
   public RedisStore(Redis client, String prefix) {
     this.client = client;
@@ -46,19 +48,48 @@ public final class RedisStore {
     return prefix;
   }
 
+  /**
+   * Commands go over one connection held by this store (one store per verticle, so one per event
+   * loop), which pipelines concurrent requests instead of borrowing a pooled connection per
+   * command. A connection that fails or closes is dropped; the next command opens a new one. In
+   * cluster mode the connection routes each command to its slot's node.
+   */
   public Future<Response> send(Request request) {
-    return client.send(request);
+    return connection().compose(c -> c.send(request));
   }
 
   public Future<Response> get(String key) {
-    return client.send(Request.cmd(Command.GET).arg(key));
+    return send(Request.cmd(Command.GET).arg(key));
   }
 
   public Future<Response> eval(LuaScript script, List<String> keys, List<String> args) {
-    return client.send(script.evalsha(keys, args))
+    return send(script.evalsha(keys, args))
       .recover(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")
-        ? client.send(script.eval(keys, args))
+        ? send(script.eval(keys, args))
         : Future.failedFuture(e));
+  }
+
+  private Future<RedisConnection> connection() {
+    Future<RedisConnection> current = connection;
+    if (current != null && !current.failed()) {
+      return current;
+    }
+    Future<RedisConnection> opening = client.connect();
+    connection = opening;
+    opening.onSuccess(c -> {
+      c.exceptionHandler(e -> drop(opening));
+      c.endHandler(v -> drop(opening));
+    });
+    return opening;
+  }
+
+  private void drop(Future<RedisConnection> dead) {
+    if (connection == dead) {
+      connection = null;
+    }
+    if (dead.succeeded()) {
+      dead.result().close();
+    }
   }
 
   /** At most this many commands are outstanding on one connection (below maxWaitingHandlers). */
@@ -96,10 +127,13 @@ public final class RedisStore {
   }
 
   public Future<Void> ping() {
-    return client.send(Request.cmd(Command.PING)).mapEmpty();
+    return send(Request.cmd(Command.PING)).mapEmpty();
   }
 
   public Future<Void> close() {
-    return client.close();
+    Future<RedisConnection> held = connection;
+    connection = null;
+    Future<Void> closing = held != null && held.succeeded() ? held.result().close() : Future.succeededFuture();
+    return closing.recover(e -> Future.succeededFuture()).compose(v -> client.close());
   }
 }

@@ -86,7 +86,7 @@ public final class InquiryRoutes {
     String lender = principal.subject();
     AccessLogEntry.Draft draft = AccessLogEntry.Draft.inquiry(lender, RequestIds.get(ctx));
     readBody(ctx.request())
-      .compose(body -> parse(ctx, body))
+      .compose(this::parse)
       .onSuccess(ask -> decide(ctx, draft.borrower(ask.borrowerKey()).purposeAndScope(ask.purpose(), ask.scope()),
         ask, started))
       .onFailure(e -> refuseInvalid(ctx, draft, e, started));
@@ -209,10 +209,27 @@ public final class InquiryRoutes {
       "this lender holds no active consent of this person that covers this purpose and scope");
   }
 
-  private static PersonScore parseScore(String entry) {
-    int bar = entry.indexOf('|');
-    return PersonScore.fromCacheJson(entry.substring(bar + 1), Long.parseLong(entry.substring(0, bar)));
+  /**
+   * The cached score entry ({@code <version>|<json>}) parsed, remembered per entry text: the same
+   * person asked about again costs a map lookup, not a JSON parse. Bounded; per instance (one event
+   * loop), so no locking. A changed score is a different entry text, so nothing stale is served.
+   */
+  private PersonScore parseScore(String entry) {
+    PersonScore parsed = parsedScores.get(entry);
+    if (parsed == null) {
+      int bar = entry.indexOf('|');
+      parsed = PersonScore.fromCacheJson(entry.substring(bar + 1), Long.parseLong(entry.substring(0, bar)));
+      parsedScores.put(entry, parsed);
+    }
+    return parsed;
   }
+
+  private final Map<String, PersonScore> parsedScores = new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, PersonScore> eldest) {
+      return size() > 10_000;
+    }
+  };
 
   /** The request body, at most {@link #BODY_LIMIT} bytes, as application/json. */
   private static Future<Buffer> readBody(HttpServerRequest request) {
@@ -239,7 +256,7 @@ public final class InquiryRoutes {
     return promise.future();
   }
 
-  private Future<Ask> parse(RoutingContext ctx, Buffer body) {
+  private Future<Ask> parse(Buffer body) {
     Object parsed;
     try {
       parsed = body.length() == 0 ? null : io.vertx.core.json.Json.decodeValue(body);
