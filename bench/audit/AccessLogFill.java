@@ -88,7 +88,7 @@ public class AccessLogFill {
       }
       OutputStream out = new BufferedOutputStream(new PGCopyOutputStream(c.unwrap(PGConnection.class),
         "COPY access_log (id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id, borrower_key, purpose,"
-          + " scope, decision, reason, consent_id, request_id, score_value, details, prev_hash, row_hash) FROM STDIN",
+          + " scope, decision, reason, consent_id, request_id, score_value, details_json, prev_hash, row_hash) FROM STDIN",
         1 << 20), 1 << 20);
       StringBuilder line = new StringBuilder(512);
       for (long i = 0; i < rows; i++) {

@@ -9,11 +9,26 @@ import java.util.UUID;
  * One row of the access log: who accessed what about whom, why, and what they got. Never a raw
  * national id: a person appears only as their borrower key. {@code id}, {@code at} and the chain
  * fields are assigned by the {@link AuditWriter} that commits the row.
+ *
+ * <p>{@code hashVersion} is the canonical encoding of its hash ({@link ChainHash}) and
+ * {@code detailsText} the exact text of {@code details} that the hash covers and that is stored:
+ * {@code details_json} for v3 rows, the jsonb's {@code details::text} for v2 rows. {@code details}
+ * is a convenience view of it (may be null when only the text is known).
  */
 public record AccessLogEntry(long id, Instant at, String chainId, long chainSeq, String action, String actorRole,
                              String actorId, String lenderId, byte[] borrowerKey, String purpose, String scope,
                              String decision, String reason, UUID consentId, String requestId, Integer scoreValue,
-                             JsonObject details, byte[] prevHash, byte[] rowHash) {
+                             JsonObject details, byte[] prevHash, byte[] rowHash, int hashVersion, String detailsText) {
+
+  /** A row in the current encoding, {@code details} stored as {@link ChainHash#canonicalJson}. */
+  public AccessLogEntry(long id, Instant at, String chainId, long chainSeq, String action, String actorRole,
+                        String actorId, String lenderId, byte[] borrowerKey, String purpose, String scope,
+                        String decision, String reason, UUID consentId, String requestId, Integer scoreValue,
+                        JsonObject details, byte[] prevHash, byte[] rowHash) {
+    this(id, at, chainId, chainSeq, action, actorRole, actorId, lenderId, borrowerKey, purpose, scope, decision,
+      reason, consentId, requestId, scoreValue, details, prevHash, rowHash, ChainHash.CURRENT,
+      details == null ? null : ChainHash.canonicalJson(details));
+  }
 
   public static final String INQUIRY = "INQUIRY";
   public static final String GRANTED = "GRANTED";
@@ -50,6 +65,7 @@ public record AccessLogEntry(long id, Instant at, String chainId, long chainSeq,
     }
   }
 
+  /** The writer's row: current encoding, the details text computed once (hashed and stored alike). */
   static AccessLogEntry chained(long id, Instant at, String chainId, long chainSeq, Draft d, byte[] prevHash) {
     AccessLogEntry unhashed = new AccessLogEntry(id, at, chainId, chainSeq, d.action(), d.actorRole(), d.actorId(),
       d.lenderId(), d.borrowerKey(), d.purpose(), d.scope(), d.decision(), d.reason(), d.consentId(), d.requestId(),
@@ -57,8 +73,8 @@ public record AccessLogEntry(long id, Instant at, String chainId, long chainSeq,
     return unhashed.withRowHash(ChainHash.rowHash(prevHash, unhashed));
   }
 
-  AccessLogEntry withRowHash(byte[] hash) {
+  public AccessLogEntry withRowHash(byte[] hash) {
     return new AccessLogEntry(id, at, chainId, chainSeq, action, actorRole, actorId, lenderId, borrowerKey, purpose,
-      scope, decision, reason, consentId, requestId, scoreValue, details, prevHash, hash);
+      scope, decision, reason, consentId, requestId, scoreValue, details, prevHash, hash, hashVersion, detailsText);
   }
 }

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The fast pass of verification: reads every row of a range as Postgres' binary COPY stream, in
  * table order (sequential scans, no sort), on several connections at once (one month slice at a
  * time each, all in one exported snapshot), and for each row recomputes the hash straight from the
- * COPY bytes ({@link ChainHash.Canonical}: no decoding into objects, no Strings) and links it to
+ * COPY bytes ({@link ChainHash.Canonical} of the row's {@code hash_version}: no decoding into
+ * objects, no Strings; a value the row's encoding does not cover makes it a mismatch) and links it to
  * the previous row of its chain when that row came just before in the stream (the writer appends
  * chains in order, so in an intact log nearly every row does).
  *
@@ -40,8 +41,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Blocking (JDBC): runs on its own threads, never on an event loop.
  */
 final class ChainScan {
-  static final String COLUMNS = "id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id, borrower_key,"
-    + " purpose, scope, decision, reason, consent_id, request_id, score_value, details::text, prev_hash, row_hash";
+  /** The version first: it picks the encoder before the row's fields are fed to it. */
+  static final String COLUMNS = "hash_version, id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id,"
+    + " borrower_key, purpose, scope, decision, reason, consent_id, request_id, score_value, details_json::text,"
+    + " details::text, prev_hash, row_hash";
+  private static final int FIELDS = 21;
   private static final byte[] SIGNATURE = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0};
   private static final int MAX_SEGMENTS = 4096;
   /** Out-of-order rows held per chain, waiting for their predecessor, at most. */
@@ -209,7 +213,8 @@ final class ChainScan {
   /** Parses one slice's binary COPY stream. */
   static final class Scanner {
     final Map<String, ChainPart> parts = new HashMap<>();
-    final ChainHash.Canonical canonical = new ChainHash.Canonical();
+    final ChainHash.Canonical v3 = ChainHash.encoder(ChainHash.V3);
+    final ChainHash.Canonical v2 = ChainHash.encoder(ChainHash.V2);
     final MessageDigest md = ChainHash.sha256();
     final byte[] computed = new byte[32];
     final ChainPart[] recent = new ChainPart[8];
@@ -247,7 +252,7 @@ final class ChainScan {
             if (fields == -1) {
               break;
             }
-            if (fields != 19) {
+            if (fields != FIELDS) {
               throw new IllegalStateException("unexpected COPY row of " + fields + " fields");
             }
             row();
@@ -263,9 +268,13 @@ final class ChainScan {
 
     private void row() {
       rows++;
-      ChainHash.Canonical c = canonical;
+      int len = int32(); // hash_version
+      int version = int16();
+      // an unknown version is parsed like v3 and counts as a mismatch
+      boolean uncovered = version != ChainHash.V3 && version != ChainHash.V2;
+      ChainHash.Canonical c = version == ChainHash.V2 ? v2 : v3;
       c.start();
-      int len = int32(); // id
+      len = int32(); // id
       long id = int64();
       len = int32(); // at
       long at = int64() + ChainHash.PG_EPOCH_MICROS;
@@ -306,7 +315,13 @@ final class ChainScan {
       } else {
         c.number(int32());
       }
-      text(c); // details::text
+      if (version == ChainHash.V2) {
+        uncovered |= skip(); // details_json: v2 rows have none
+        text(c); // details::text, as v2 hashed it
+      } else {
+        text(c); // details_json, as stored
+        uncovered |= skip(); // the jsonb details: v3 rows have none
+      }
       int prevLen = int32();
       int prevOff = p;
       p += prevLen;
@@ -318,7 +333,7 @@ final class ChainScan {
       if (part.suspect) {
         return;
       }
-      if (hashLen != 32 || prevLen != 32 || !Arrays.equals(computed, 0, 32, m, hashOff, hashOff + 32)) {
+      if (uncovered || hashLen != 32 || prevLen != 32 || !Arrays.equals(computed, 0, 32, m, hashOff, hashOff + 32)) {
         part.suspect = true;
         return;
       }
@@ -417,6 +432,15 @@ final class ChainScan {
         c.utf8(m, p, len);
         p += len;
       }
+    }
+
+    /** Skips a field; whether it held a value (not NULL). */
+    private boolean skip() {
+      int len = int32();
+      if (len >= 0) {
+        p += len;
+      }
+      return len >= 0;
     }
 
     private int int16() {

@@ -49,7 +49,8 @@ public final class ChainVerifier {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChainVerifier.class);
   static final String WALK = """
     SELECT id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id, borrower_key, purpose, scope,
-           decision, reason, consent_id, request_id, score_value, details::text AS details, prev_hash, row_hash
+           decision, reason, consent_id, request_id, score_value, details::text AS details, prev_hash, row_hash,
+           hash_version, details_json::text AS details_json
     FROM access_log WHERE at >= $1 AND at < $2 AND chain_id = ANY($3)
     ORDER BY chain_id, chain_seq, id""";
   static final String PREDECESSORS = """
@@ -289,27 +290,33 @@ public final class ChainVerifier {
       .eventually(() -> tx.rollback()));
   }
 
-  /** Recomputes each row's hash over its stored columns (worker thread). */
+  /**
+   * Recomputes each row's hash over its stored columns in the row's own encoding (worker thread).
+   * A value the encoding does not cover (details in the other column) or an unknown encoding is a
+   * mismatch too.
+   */
   private static List<Broken> hashBatch(List<Row> rows) {
     List<Broken> broken = new ArrayList<>();
     for (Row r : rows) {
       AccessLogEntry e = entry(r);
-      // details hashed as stored (jsonb's text), not re-encoded
-      if (!Arrays.equals(ChainHash.rowHash(e.prevHash(), e, r.getString(16)), e.rowHash())) {
+      boolean uncovered = e.hashVersion() == ChainHash.V2 ? r.getString(20) != null : r.getString(16) != null;
+      byte[] hash = ChainHash.rowHash(e.prevHash(), e);
+      if (uncovered || hash == null || !Arrays.equals(hash, e.rowHash())) {
         broken.add(new Broken(e.id(), e.at(), e.chainId(), e.chainSeq(), "hash_mismatch"));
       }
     }
     return broken;
   }
 
-  /** The row without its details (hashed from the stored text). */
+  /** The row as stored, its details as the stored text its encoding hashes (never re-encoded). */
   static AccessLogEntry entry(Row r) {
     Buffer key = r.getBuffer(8);
+    int version = r.getShort(19);
     return new AccessLogEntry(r.getLong(0), r.getOffsetDateTime(1).toInstant(), r.getString(2), r.getLong(3),
       r.getString(4), r.getString(5), r.getString(6), r.getString(7), key == null ? null : key.getBytes(),
       r.getString(9), r.getString(10), r.getString(11), r.getString(12), r.getUUID(13), r.getString(14),
-      r.getInteger(15), null, r.getBuffer(17).getBytes(),
-      r.getBuffer(18).getBytes());
+      r.getInteger(15), null, r.getBuffer(17).getBytes(), r.getBuffer(18).getBytes(), version,
+      version == ChainHash.V2 ? r.getString(16) : r.getString(20));
   }
 
   /** The first row of each chain must link to the row (or retention anchor) before it. */
