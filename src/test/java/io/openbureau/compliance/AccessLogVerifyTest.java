@@ -317,8 +317,8 @@ class AccessLogVerifyTest {
           byte[] hash = ChainHash.rowHash(prev, e);
           try (var ins = c.prepareStatement("INSERT INTO access_log (id, at, chain_id, chain_seq, action, actor_role,"
             + " actor_id, lender_id, borrower_key, purpose, scope, decision, reason, consent_id, request_id, score_value,"
-            + " details, prev_hash, row_hash) VALUES (?, ?, ?, ?, 'TEST', 'compliance', ?, NULL, ?, NULL, NULL,"
-            + " 'GRANTED', ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
+            + " details_json, prev_hash, row_hash) VALUES (?, ?, ?, ?, 'TEST', 'compliance', ?, NULL, ?, NULL, NULL,"
+            + " 'GRANTED', ?, ?, ?, ?, ?::json, ?, ?)")) {
             ins.setLong(1, id);
             ins.setObject(2, at.atOffset(java.time.ZoneOffset.UTC));
             ins.setString(3, chain);
@@ -348,7 +348,8 @@ class AccessLogVerifyTest {
       bureau.config().postgres().database()), bureau.config().postgres().user(), bureau.config().postgres().password());
          Statement st = c.createStatement();
          ResultSet rs = st.executeQuery("SELECT id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id,"
-           + " borrower_key, purpose, scope, decision, reason, consent_id, request_id, score_value, details::text,"
+           + " borrower_key, purpose, scope, decision, reason, consent_id, request_id, score_value,"
+           + " coalesce(details_json::text, details::text),"
            + " prev_hash, row_hash FROM access_log WHERE id = " + id)) {
       rs.next();
       String details = rs.getString(17);
