@@ -7,11 +7,12 @@ ALTER TABLE access_log ALTER COLUMN hash_version SET DEFAULT 3;
 
 -- v3 rows store their details as the exact text the bureau produced and hashed: json (unlike
 -- jsonb) is validated but kept byte for byte, so the verifier hashes the stored bytes as they come
--- and never has to predict how Postgres prints a jsonb. The jsonb details column stays for v2 rows
--- only; for JSON queries over both use coalesce(details_json::jsonb, details).
+-- and never has to predict how Postgres prints a jsonb. The jsonb details column stays, a copy of
+-- the same value for queries (details->>'x' works for old and new rows); verify checks the copy
+-- still holds the value the hash covers. jsonb cannot hold a NUL in a string: such details have no copy.
 ALTER TABLE access_log ADD COLUMN details_json json;
 
 COMMENT ON COLUMN access_log.hash_version IS
   'canonical encoding of row_hash: 2 = legacy (rows before V4), 3 = current; see ChainHash';
 COMMENT ON COLUMN access_log.details_json IS
-  'v3 rows: the details text exactly as hashed; details (jsonb) is set on v2 rows only';
+  'v3 rows: the details text exactly as hashed (details, jsonb, is its copy for queries); NULL on v2 rows';

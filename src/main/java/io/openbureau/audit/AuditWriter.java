@@ -32,9 +32,9 @@ import java.util.UUID;
  * in the next batch (one multi-row INSERT, one commit), so under load commits are shared and
  * at one request at a time nothing waits for a timer.
  *
- * <p><b>Chaining.</b> Each writer owns a hash chain ({@link ChainHash}, always the current
- * encoding: a writer on new code starts a new chain, so a chain never mixes encodings): rows get consecutive
- * {@code chain_seq} and each row's hash covers the previous one. Only one batch is in flight per
+ * <p><b>Chaining.</b> Each writer owns a hash chain ({@link ChainHash}, always in the current
+ * encoding: a writer on new code starts a new chain, so a chain never mixes encodings): rows get
+ * consecutive {@code chain_seq} and each row's hash covers the previous one. Only one batch is in flight per
  * writer, so the chain in Postgres never has a gap from a failed batch. When a commit fails or its
  * outcome is unknown (timeout, connection lost: it may or may not have committed), the writer
  * starts a new chain rather than guess, so a chain is never forked; verification walks each chain.
@@ -47,15 +47,16 @@ public final class AuditWriter {
   private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
   static final String INSERT = """
     INSERT INTO access_log (id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id, borrower_key,
-      purpose, scope, decision, reason, consent_id, request_id, score_value, details_json, prev_hash, row_hash,
-      hash_version)
+      purpose, scope, decision, reason, consent_id, request_id, score_value, details_json, details, prev_hash,
+      row_hash, hash_version)
     SELECT u.id, u.at, $3, u.seq, u.action, u.actor_role, u.actor_id, u.lender_id, u.borrower_key, u.purpose, u.scope,
-      u.decision, u.reason, u.consent_id, u.request_id, u.score_value, u.details::json, u.prev_hash, u.row_hash, $20
+      u.decision, u.reason, u.consent_id, u.request_id, u.score_value, u.details::json, u.copy::jsonb, u.prev_hash,
+      u.row_hash, $20
     FROM unnest($1::bigint[], $2::timestamptz[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
       $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::int[],
-      $17::text[], $18::bytea[], $19::bytea[])
+      $17::text[], $18::bytea[], $19::bytea[], $21::text[])
       AS u(id, at, seq, action, actor_role, actor_id, lender_id, borrower_key, purpose, scope, decision, reason,
-           consent_id, request_id, score_value, details, prev_hash, row_hash)""";
+           consent_id, request_id, score_value, details, prev_hash, row_hash, copy)""";
   static final String RESERVE_IDS = "SELECT nextval('access_log_id_seq') AS id FROM generate_series(1, $1)";
 
   /** The head of this writer's chain after its last commit (for signed checkpoints). */
@@ -236,6 +237,7 @@ public final class AuditWriter {
     String[] request = new String[n];
     Integer[] score = new Integer[n];
     String[] details = new String[n];
+    String[] copies = new String[n];
     Buffer[] prev = new Buffer[n];
     Buffer[] hash = new Buffer[n];
     for (int i = 0; i < n; i++) {
@@ -256,6 +258,7 @@ public final class AuditWriter {
       request[i] = e.requestId();
       score[i] = e.scoreValue();
       details[i] = e.detailsText(); // the very text the hash covers
+      copies[i] = DetailsJson.jsonbCopy(e.detailsText()); // for queries; verify checks it still matches
       prev[i] = Buffer.buffer(e.prevHash());
       hash[i] = Buffer.buffer(e.rowHash());
     }
@@ -264,7 +267,7 @@ public final class AuditWriter {
       .addArrayOfString(lender).addArrayOfBuffer(borrower).addArrayOfString(purpose).addArrayOfString(scope)
       .addArrayOfString(decision).addArrayOfString(reason).addArrayOfUUID(consent).addArrayOfString(request)
       .addArrayOfInteger(score).addArrayOfString(details).addArrayOfBuffer(prev).addArrayOfBuffer(hash)
-      .addShort((short) ChainHash.CURRENT);
+      .addShort((short) ChainHash.CURRENT).addArrayOfString(copies);
   }
 
   static ApiError unavailable() {

@@ -41,14 +41,16 @@ import java.util.UUID;
  * <p><b>Why {@code details_json} (a {@code json} column) rather than jsonb's text.</b> v2 hashed
  * Postgres' {@code details::text} of the stored jsonb, so the writer had to predict
  * {@code jsonb_out} byte for byte in Java (key order, spacing, number and escape forms): any
- * value it predicted wrong, or any change of jsonb's printing in a later Postgres, makes honest
- * rows fail verification, and jsonb refuses some texts (a {@code \u0000}) that then fail a whole
- * group commit. v3 stores the exact text the bureau produced and hashed in a {@code json} column,
- * which Postgres validates as JSON but keeps byte for byte, and hashes those bytes as they come
- * back: nothing to predict, nothing parsed when verifying, and queries still have JSON
- * ({@code details_json::jsonb}). The jsonb {@code details} column holds only v2 rows' details; a
- * v3 row with a {@code details}, or a v2 row with a {@code details_json}, carries a value its hash
- * does not cover, and verification reports it as a hash mismatch.
+ * value it predicted wrong, or any change of jsonb's printing in a later Postgres, would make
+ * honest rows fail verification. v3 stores the exact text the bureau produced and hashed in a
+ * {@code json} column, which Postgres validates as JSON but keeps byte for byte, and hashes those
+ * bytes as they come back: nothing to predict, and the verifier's fast pass hashes the column
+ * without parsing it. The jsonb {@code details} column stays as a copy for queries
+ * ({@code details->>'rows'} keeps working for old and new rows); it is not hashed, so the
+ * verifier checks that it still holds the same JSON value ({@link DetailsJson}, compared as
+ * values, so again independent of how jsonb prints), and reports a changed, added or removed copy
+ * as a hash mismatch of its row. A v2 row with a {@code details_json} carries a value its hash
+ * does not cover and is reported the same way.
  *
  * <p><b>Version 2</b> (rows written before V4) is verified with {@link LegacyV2}, frozen with its
  * bug: its numbers lose their last one or two digits, so in v2 rows a change confined to those

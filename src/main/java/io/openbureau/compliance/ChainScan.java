@@ -1,6 +1,7 @@
 package io.openbureau.compliance;
 
 import io.openbureau.audit.ChainHash;
+import io.openbureau.audit.DetailsJson;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
 import org.postgresql.PGConnection;
@@ -24,12 +25,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 /**
  * The fast pass of verification: reads every row of a range as Postgres' binary COPY stream, in
  * table order (sequential scans, no sort), on several connections at once (one month slice at a
  * time each, all in one exported snapshot), and for each row recomputes the hash straight from the
  * COPY bytes ({@link ChainHash.Canonical} of the row's {@code hash_version}: no decoding into
- * objects, no Strings; a value the row's encoding does not cover makes it a mismatch) and links it to
+ * objects, no Strings; a details copy that no longer matches, or a value the row's encoding does
+ * not cover, makes it a mismatch) and links it to
  * the previous row of its chain when that row came just before in the stream (the writer appends
  * chains in order, so in an intact log nearly every row does).
  *
@@ -319,8 +323,23 @@ final class ChainScan {
         uncovered |= skip(); // details_json: v2 rows have none
         text(c); // details::text, as v2 hashed it
       } else {
-        text(c); // details_json, as stored
-        uncovered |= skip(); // the jsonb details: v3 rows have none
+        int jsonLen = int32(); // details_json, hashed as stored
+        int jsonOff = p;
+        if (jsonLen < 0) {
+          c.nul();
+        } else {
+          c.utf8(m, p, jsonLen);
+          p += jsonLen;
+        }
+        int copyLen = int32(); // the jsonb copy for queries: must still hold the same value
+        int copyOff = p;
+        if (copyLen >= 0) {
+          p += copyLen;
+        }
+        if (jsonLen >= 0 || copyLen >= 0) {
+          uncovered |= !DetailsJson.copyMatches(jsonLen < 0 ? null : new String(m, jsonOff, jsonLen, UTF_8),
+            copyLen < 0 ? null : new String(m, copyOff, copyLen, UTF_8));
+        }
       }
       int prevLen = int32();
       int prevOff = p;

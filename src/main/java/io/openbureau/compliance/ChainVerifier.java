@@ -2,6 +2,7 @@ package io.openbureau.compliance;
 
 import io.openbureau.audit.AccessLogEntry;
 import io.openbureau.audit.ChainHash;
+import io.openbureau.audit.DetailsJson;
 import io.openbureau.config.BureauConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -292,14 +293,15 @@ public final class ChainVerifier {
 
   /**
    * Recomputes each row's hash over its stored columns in the row's own encoding (worker thread).
-   * A value the encoding does not cover (details in the other column) or an unknown encoding is a
-   * mismatch too.
+   * A details copy that no longer matches, a value the encoding does not cover or an unknown
+   * encoding is a mismatch too.
    */
   private static List<Broken> hashBatch(List<Row> rows) {
     List<Broken> broken = new ArrayList<>();
     for (Row r : rows) {
       AccessLogEntry e = entry(r);
-      boolean uncovered = e.hashVersion() == ChainHash.V2 ? r.getString(20) != null : r.getString(16) != null;
+      boolean uncovered = e.hashVersion() == ChainHash.V2 ? r.getString(20) != null
+        : !DetailsJson.copyMatches(r.getString(20), r.getString(16));
       byte[] hash = ChainHash.rowHash(e.prevHash(), e);
       if (uncovered || hash == null || !Arrays.equals(hash, e.rowHash())) {
         broken.add(new Broken(e.id(), e.at(), e.chainId(), e.chainSeq(), "hash_mismatch"));

@@ -296,6 +296,31 @@ class ChainHashTest {
     assertNotEquals(null, e.rowHash());
   }
 
+  @Test
+  @DisplayName("a jsonb copy of the details matches by JSON value, however jsonb prints it, and never after a change")
+  void jsonbCopyMatchesByValue() {
+    String text = ChainHash.canonicalJson(new JsonObject().put("rows", 20).put("d", 1.5).put("s", "a\"b")
+      .put("list", new JsonArray().add(1).add(new JsonObject().put("k", true))));
+    assertEquals(text, DetailsJson.jsonbCopy(text));
+    assertTrue(DetailsJson.copyMatches(text, text));
+    // another spelling of the same value: key order, spacing, number forms, escapes, a repeated key
+    assertTrue(DetailsJson.copyMatches(text,
+      "{\"s\":\"a\\u0022b\",\"list\":[1.00,{\"k\":true}],\"rows\":2e1,\"d\":1.50,\"d\":1.5}"));
+    assertTrue(DetailsJson.copyMatches(null, null));
+    for (String changed : List.of(text.replace("20", "21"), text.replace("1.5", "1.6"), text.replace("true", "false"),
+      text.replace("a\\\"b", "a\\\"c"), text.replace("\"rows\"", "\"rowz\""), "{}", "null", "[]",
+      text.replace("[1, ", "[1, 1, "), "{\"rows\": 20}")) {
+      assertFalse(DetailsJson.copyMatches(text, changed), changed);
+    }
+    assertFalse(DetailsJson.copyMatches(text, null), "a copy removed");
+    assertFalse(DetailsJson.copyMatches(null, "{}"), "a copy added");
+    // jsonb cannot hold a NUL: such details have no copy, and a copy of them is not theirs
+    String nul = ChainHash.canonicalJson(new JsonObject().put("k\u0000", 1));
+    assertNull(DetailsJson.jsonbCopy(nul));
+    assertTrue(DetailsJson.copyMatches(nul, null));
+    assertFalse(DetailsJson.copyMatches(nul, "{\"k\": 1}"));
+  }
+
   private static void feed(ChainHash.Canonical c, AccessLogEntry e) {
     c.start();
     c.number(e.id());

@@ -317,8 +317,8 @@ class AccessLogVerifyTest {
           byte[] hash = ChainHash.rowHash(prev, e);
           try (var ins = c.prepareStatement("INSERT INTO access_log (id, at, chain_id, chain_seq, action, actor_role,"
             + " actor_id, lender_id, borrower_key, purpose, scope, decision, reason, consent_id, request_id, score_value,"
-            + " details_json, prev_hash, row_hash) VALUES (?, ?, ?, ?, 'TEST', 'compliance', ?, NULL, ?, NULL, NULL,"
-            + " 'GRANTED', ?, ?, ?, ?, ?::json, ?, ?)")) {
+            + " details_json, details, prev_hash, row_hash) VALUES (?, ?, ?, ?, 'TEST', 'compliance', ?, NULL, ?, NULL,"
+            + " NULL, 'GRANTED', ?, ?, ?, ?, ?::json, ?::jsonb, ?, ?)")) {
             ins.setLong(1, id);
             ins.setObject(2, at.atOffset(java.time.ZoneOffset.UTC));
             ins.setString(3, chain);
@@ -330,8 +330,9 @@ class AccessLogVerifyTest {
             ins.setString(9, e.requestId());
             ins.setObject(10, e.scoreValue(), java.sql.Types.INTEGER);
             ins.setString(11, ChainHash.canonicalJson(d));
-            ins.setBytes(12, prev);
-            ins.setBytes(13, hash);
+            ins.setString(12, ChainHash.canonicalJson(d));
+            ins.setBytes(13, prev);
+            ins.setBytes(14, hash);
             ins.executeUpdate();
           }
           prev = hash;
