@@ -34,8 +34,8 @@ import java.util.UUID;
  *
  * <p><b>Chaining.</b> Each writer owns a hash chain ({@link ChainHash}, always in the current
  * encoding: a writer on new code starts a new chain, so a chain never mixes encodings): rows get
- * consecutive {@code chain_seq} and each row's hash covers the previous one. Only one batch is in flight per
- * writer, so the chain in Postgres never has a gap from a failed batch. When a commit fails or its
+ * consecutive {@code chain_seq} and each row's hash covers the previous one. Only one batch is in
+ * flight per writer, so the chain in Postgres never has a gap from a failed batch. When a commit fails or its
  * outcome is unknown (timeout, connection lost: it may or may not have committed), the writer
  * starts a new chain rather than guess, so a chain is never forked; verification walks each chain.
  *
