@@ -88,7 +88,7 @@ public class AccessLogFill {
       }
       OutputStream out = new BufferedOutputStream(new PGCopyOutputStream(c.unwrap(PGConnection.class),
         "COPY access_log (id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id, borrower_key, purpose,"
-          + " scope, decision, reason, consent_id, request_id, score_value, details_json, prev_hash, row_hash) FROM STDIN",
+          + " scope, decision, reason, consent_id, request_id, score_value, details_json, details, prev_hash, row_hash) FROM STDIN",
         1 << 20), 1 << 20);
       StringBuilder line = new StringBuilder(512);
       for (long i = 0; i < rows; i++) {
@@ -113,7 +113,8 @@ public class AccessLogFill {
           .append('\t').append(purpose).append("\tSCORE\t").append(e.decision()).append('\t')
           .append(granted ? "\\N" : "no_consent").append('\t').append(consent == null ? "\\N" : consent.toString())
           .append('\t').append("req-").append(id).append('\t').append(score == null ? "\\N" : score.toString())
-          .append('\t').append(details == null ? "\\N" : ChainHash.canonicalJson(details))
+          .append('\t').append(details == null ? "\\N" : e.detailsText())
+          .append('\t').append(details == null ? "\\N" : e.detailsText()) // the jsonb copy for queries
           .append("\t\\\\x").append(hex.formatHex(heads[w])).append("\t\\\\x").append(hex.formatHex(hash)).append('\n');
         out.write(line.toString().getBytes(StandardCharsets.UTF_8));
         heads[w] = hash;
