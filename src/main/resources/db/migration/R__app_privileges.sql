@@ -7,8 +7,13 @@
 -- never DELETE or TRUNCATE on anything, and nothing beyond INSERT and SELECT on the audit tables.
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM openbureau_app;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM openbureau_app;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM openbureau_app;
-GRANT USAGE ON SCHEMA public TO openbureau_app;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA public FROM openbureau_app;
+REVOKE ALL ON SCHEMA public FROM openbureau_app;
+DO $$
+BEGIN
+  EXECUTE format('REVOKE CREATE, TEMPORARY ON DATABASE %I FROM openbureau_app', current_database());
+END $$;
+GRANT USAGE ON SCHEMA public TO openbureau_app;                       -- never CREATE: tables come from migrations
 
 -- the audit tables: append and read, nothing else (retention runs as the owner)
 GRANT SELECT, INSERT ON access_log TO openbureau_app;                 -- audit.AuditWriter, compliance, inquiry windows

@@ -3,6 +3,7 @@ package io.openbureau.db;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.config.ConfigException;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import org.slf4j.Logger;
@@ -32,6 +33,7 @@ public final class PrivilegeCheck {
       (SELECT string_agg(DISTINCT CASE WHEN c.relispartition THEN 'partitions of access_log' ELSE c.relname::text END,
           ', ') FROM pg_class c
         WHERE c.oid = ANY (t.audit) AND has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE')) AS changeable,
+      has_schema_privilege('public', 'CREATE') AS creates,
       current_setting('server_version_num')::int AS version
     FROM pg_roles r,
       (SELECT array_agg(c.oid) AS audit FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -47,7 +49,7 @@ public final class PrivilegeCheck {
 
   /** Fails (production) or warns (otherwise) when the pool's role could change the audit tables. */
   public static Future<Void> run(SqlClient client, BureauConfig config) {
-    return problems(client).compose(problems -> {
+    return problems(client).recover(e -> Future.failedFuture(loginFailure(e, config))).compose(problems -> {
       if (problems.isEmpty()) {
         return Future.succeededFuture();
       }
@@ -60,6 +62,15 @@ public final class PrivilegeCheck {
       LOG.warn("{} (refused with env: production)", message);
       return Future.succeededFuture();
     });
+  }
+
+  /** The first query on the server's pool: a refused login names the key to fix. */
+  private static Throwable loginFailure(Throwable e, BureauConfig config) {
+    if (e instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("28")) {
+      return new ConfigException("postgres.user '" + config.postgres().user() + "' cannot log in to "
+        + config.postgres().database() + " (" + pg.getErrorMessage() + "); " + Database.ROLES_HINT);
+    }
+    return e;
   }
 
   /** What the connected role could do to the audit tables; empty when nothing. */
@@ -82,6 +93,9 @@ public final class PrivilegeCheck {
         }
         if (row.getString("changeable") != null) {
           problems.add("may UPDATE, DELETE or TRUNCATE " + row.getString("changeable"));
+        }
+        if (row.getBoolean("creates")) {
+          problems.add("may CREATE in schema public (REVOKE CREATE ON SCHEMA public FROM PUBLIC)");
         }
         if (row.getInteger("version") < 150000) {
           return Future.succeededFuture(problems);

@@ -200,21 +200,51 @@ class LeastPrivilegeTest {
     assertEquals("22023", e.getSQLState(), e.getMessage()); // bounded: no flood of partitions
   }
 
-  @Test
-  @DisplayName("every table and sequence in schema public grants the server's role something (a forgotten grant is named)")
-  void noTableForgotten() {
-    String missing = bureau.sqlString("""
+  /** Tables and sequences of schema public on which the server's role holds no privilege at all. */
+  static String ungranted(TestBureau b) {
+    return b.sqlString("""
       SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND NOT c.relispartition AND c.relname <> 'flyway_schema_history'
         AND ((c.relkind IN ('r', 'p', 'v', 'm')
               AND NOT has_table_privilege('openbureau_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER'))
           OR (c.relkind = 'S' AND NOT has_sequence_privilege('openbureau_app', c.oid, 'USAGE, SELECT, UPDATE')))""");
+  }
+
+  @Test
+  @DisplayName("every table and sequence in schema public grants the server's role something (a forgotten grant is named)")
+  void noTableForgotten() {
+    String missing = ungranted(bureau);
     assertEquals(null, missing, "no privilege for openbureau_app on: " + missing
       + " (add a GRANT to src/main/resources/db/migration/R__app_privileges.sql)");
     // and the audit tables hold exactly what the server needs
     for (String table : PrivilegeCheck.AUDIT_TABLES) {
       assertEquals(0, bureau.count("SELECT count(*) FROM pg_class WHERE oid = '" + table + "'::regclass AND"
         + " has_table_privilege('openbureau_app', oid, 'UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')"), table);
+    }
+  }
+
+  @Test
+  @DisplayName("a table a migration adds without a grant is named by that check")
+  void forgottenGrantIsNamed() {
+    bureau.sql("CREATE TABLE lp_new_feature (id bigserial PRIMARY KEY); ALTER TABLE lp_new_feature OWNER TO openbureau_owner");
+    try {
+      assertEquals("lp_new_feature, lp_new_feature_id_seq", ungranted(bureau));
+    } finally {
+      bureau.sql("DROP TABLE lp_new_feature");
+    }
+  }
+
+  @Test
+  @DisplayName("a postgres.user that does not exist stops start-up with a message naming postgres.user")
+  void missingLogin() {
+    JsonObject raw = TestBureau.testConfig("lp_nologin");
+    raw.getJsonObject("postgres").put("user", "lp_no_such_role");
+    BureauConfig config = BureauConfig.from(raw);
+    try {
+      String message = refusal(config);
+      assertTrue(message.contains("postgres.user 'lp_no_such_role' does not exist"), message);
+    } finally {
+      TestBureau.dropDatabase(config);
     }
   }
 
