@@ -289,8 +289,8 @@ class LeastPrivilegeTest {
   @DisplayName("with env: production it starts as openbureau_app, and refuses once that role may UPDATE the access log")
   void productionChecksGrants() {
     BureauConfig config = BureauConfig.from(production("lp_prod_app"));
-    TestBureau prod = TestBureau.startWith(config);
     try {
+      TestBureau prod = TestBureau.startWith(config);
       assertEquals(200, prod.api.get("/health/ready", null).status());
       prod.stop();
       prod.sql("GRANT UPDATE ON access_log TO openbureau_app");
@@ -327,6 +327,7 @@ class LeastPrivilegeTest {
         warnings.get(0).getFormattedMessage());
     } finally {
       logger.detachAppender(appender);
+      TestBureau.dropDatabase(config);
     }
   }
 
