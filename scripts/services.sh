@@ -2,6 +2,7 @@
 # Makes sure PostgreSQL and Redis answer on 127.0.0.1 (5432, 6379): starts them when installed but
 # stopped, installs them with apt-get when missing. Also checks Java 17+ and Maven. Idempotent.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 log() { printf '[services] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -42,6 +43,22 @@ ensure_postgres() {
   fi
 }
 
+# The server logs in as openbureau_app (INSERT and SELECT on the access log, what each feature needs)
+# and the migrations run as openbureau_owner, which owns the databases it creates (CREATEDB here, for
+# postgres.createDatabase: true). Idempotent and safe when several runs start at once (tests do).
+ensure_roles() {
+  psql -h 127.0.0.1 -U postgres -d postgres -q -v ON_ERROR_STOP=1 -v owner_createdb=on \
+    -f scripts/sql/roles.sql >/dev/null
+  # a development database created before the roles existed belongs to postgres: hand it to the owner
+  local owner
+  owner=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+    "select pg_get_userbyid(datdba) from pg_database where datname = 'openbureau'")
+  if [ -n "$owner" ] && [ "$owner" != "openbureau_owner" ]; then
+    log "handing the development database openbureau (owned by $owner) to openbureau_owner"
+    psql -h 127.0.0.1 -U postgres -d openbureau -q -v ON_ERROR_STOP=1 -f scripts/sql/adopt-database.sql >/dev/null
+  fi
+}
+
 ensure_redis() {
   command -v redis-server >/dev/null || { log "installing Redis"; apt_install redis-server; }
   if ! redis_up; then
@@ -56,5 +73,6 @@ command -v pg_isready >/dev/null || apt_install postgresql-client
 command -v redis-cli >/dev/null || apt_install redis-tools
 ensure_tools
 ensure_postgres
+ensure_roles
 ensure_redis
 log "PostgreSQL and Redis are up"

@@ -33,7 +33,7 @@ public class AccessLogFill {
     long rows = Long.parseLong(args[1]);
     int days = args.length > 2 ? Integer.parseInt(args[2]) : 300;
     int writers = args.length > 3 ? Integer.parseInt(args[3]) : 4;
-    BureauConfig.Postgres pg = new BureauConfig.Postgres("127.0.0.1", 5432, db, "postgres", "", 2, true);
+    BureauConfig.Postgres pg = new BureauConfig.Postgres("127.0.0.1", 5432, db, "openbureau_app", "", "openbureau_owner", "", 2, true);
     Vertx vertx = Vertx.vertx();
     Database.prepare(vertx, pg).toCompletionStage().toCompletableFuture().join();
     vertx.close();

@@ -9,6 +9,7 @@ import io.openbureau.scoring.Scorecard;
 import java.nio.file.Path;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
+import io.openbureau.db.PrivilegeCheck;
 import io.openbureau.demo.DemoSeeder;
 import io.openbureau.http.HttpVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -65,6 +66,7 @@ public final class Bureau {
       : Math.max(1, Runtime.getRuntime().availableProcessors());
     return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth())) // fail fast on bad keys
       .compose(issuers -> Database.prepare(vertx, config.postgres()))
+      .compose(v -> withPool(pool -> PrivilegeCheck.run(pool, config)))
       .compose(v -> withPool(this::maintainPartitions))
       .onSuccess(v -> schedulePartitionMaintenance())
       .compose(v -> config.demoSeed() ? seedDemo() : Future.succeededFuture())
@@ -83,7 +85,10 @@ public final class Bureau {
     });
   }
 
-  /** The access log is partitioned by month: make sure this month and the next few exist. */
+  /**
+   * The access log is partitioned by month: make sure this month and the next few exist. The server's
+   * role may not create tables: the function runs with its owner's rights (V7).
+   */
   private Future<Void> maintainPartitions(Pool pool) {
     return pool.query("SELECT audit_ensure_partitions(1, 3)").execute().mapEmpty();
   }

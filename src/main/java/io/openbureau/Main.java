@@ -63,6 +63,7 @@ public final class Main {
         token --role ROLE --sub SUBJECT [--ttl SECONDS]
                                            print a development token (dev issuer only)
         maintenance retention [--dry-run]  drop access-log partitions older than compliance.retentionMonths
+                                           (connects as postgres.migrationUser, the tables' owner)
         import --member ID [--errors N] FILE.ndjson
                                            import a member's NDJSON furnishing file (same path as the
                                            batch endpoint); exit 0 all accepted, 1 lines rejected,

@@ -3,6 +3,7 @@ package io.openbureau.cli;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
+import io.openbureau.db.PrivilegeCheck;
 import io.openbureau.furnishing.BatchIngest;
 import io.openbureau.furnishing.FurnishingService;
 import io.openbureau.identity.BorrowerKeys;
@@ -117,7 +118,8 @@ public final class ImportCommand {
         RedisStore redis = RedisStore.create(vertx, config.redis());
         FurnishingService service = new FurnishingService(pool, new ScoreStore(scorecard, redis, pool));
         BorrowerKeys keys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
-        return new MemberRepository(pool).find(member)
+        return PrivilegeCheck.run(pool, config)
+          .compose(v -> new MemberRepository(pool).find(member))
           .compose(m -> {
             if (m == null) {
               return Future.failedFuture(new Refused("member " + member + " does not exist"));

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * leave it. Whole monthly partitions whose every row is older than {@code compliance.retentionMonths}
  * are detached and dropped, each in its own transaction that also keeps an anchor per chain (the
  * hash of the chain's last row in that partition, so the surviving rows still verify) and records
- * the drop in {@code maintenance_log}. Runs as the configured database user, which must own the
- * table (the application role cannot). A CLI, so plain JDBC.
+ * the drop in {@code maintenance_log}. Runs with the owner's credentials ({@code postgres.migrationUser}):
+ * detaching and dropping need ownership of the table, which the server's role never has. A CLI, so plain JDBC.
  */
 public final class MaintenanceCommand {
   static final Pattern PARTITION = Pattern.compile("access_log_(\\d{4})_(\\d{2})");
@@ -55,9 +55,13 @@ public final class MaintenanceCommand {
     }
   }
 
-  /** Drops the partitions that end at or before {@code now - months}; returns what it did. */
-  public static String retention(BureauConfig.Postgres pg, int months, boolean dryRun, OffsetDateTime now)
+  /**
+   * Drops the partitions that end at or before {@code now - months}; returns what it did. Connects
+   * as {@code postgres.migrationUser} of {@code postgres}.
+   */
+  public static String retention(BureauConfig.Postgres postgres, int months, boolean dryRun, OffsetDateTime now)
     throws SQLException {
+    BureauConfig.Postgres pg = postgres.asOwner();
     OffsetDateTime cutoff = now.minusMonths(months);
     StringBuilder out = new StringBuilder();
     out.append(dryRun ? "dry run: " : "").append("access-log retention ").append(months)

@@ -28,9 +28,23 @@ public record BureauConfig(
   public record Http(int port, String host, int instances, long bodyLimitBytes, int shutdownGraceSeconds) {
   }
 
-  public record Postgres(String host, int port, String database, String user, String password, int poolSize,
-                         boolean createDatabase) {
+  /**
+   * Two sets of credentials: {@code user} is the server's own login (every pool, the audit writer,
+   * the import CLI), a role that may only append to and read the access log; {@code migrationUser}
+   * owns the schema and runs the migrations, creates the database and runs {@code maintenance retention}.
+   */
+  public record Postgres(String host, int port, String database, String user, String password,
+                         String migrationUser, String migrationPassword, int poolSize, boolean createDatabase) {
+    /** The same database reached with the owner's credentials (migrations, retention). */
+    public Postgres asOwner() {
+      return new Postgres(host, port, database, migrationUser, migrationPassword, migrationUser, migrationPassword,
+        poolSize, createDatabase);
+    }
   }
+
+  /** The keys a {@code postgres} section may hold: a typo would otherwise silently fall back to a default. */
+  public static final Set<String> POSTGRES_KEYS = Set.of("host", "port", "database", "user", "password",
+    "migrationUser", "migrationPassword", "poolSize", "createDatabase");
 
   public record Redis(List<String> endpoints, String mode, String keyPrefix, int poolSize) {
     public boolean cluster() {
@@ -83,10 +97,13 @@ public record BureauConfig(
       r.required("postgres.host", "127.0.0.1"),
       r.intIn("postgres.port", 5432, 1, 65535),
       r.required("postgres.database", "openbureau"),
-      r.required("postgres.user", "postgres"),
+      r.required("postgres.user", "openbureau_app"),
       r.string("postgres.password", ""),
+      r.required("postgres.migrationUser", "openbureau_owner"),
+      r.string("postgres.migrationPassword", ""),
       r.intIn("postgres.poolSize", 8, 1, 512),
       r.bool("postgres.createDatabase", false));
+    unknownKeys(r, json, "postgres", POSTGRES_KEYS);
     Redis redis = new Redis(
       r.stringList("redis.endpoints", List.of("redis://127.0.0.1:6379")),
       r.oneOf("redis.mode", "standalone", Set.of("standalone", "cluster")),
@@ -119,6 +136,16 @@ public record BureauConfig(
     r.throwIfProblems();
     return new BureauConfig(env, http, pg, redis, identity, auth, signing,
       r.bool("logging.json", false), r.bool("demo.seed", false), json);
+  }
+
+  private static void unknownKeys(Reader r, JsonObject json, String section, Set<String> known) {
+    if (json.getValue(section) instanceof JsonObject o) {
+      for (String key : o.fieldNames()) {
+        if (!known.contains(key)) {
+          r.problem(section + "." + key + " is not a known key; known: " + new java.util.TreeSet<>(known));
+        }
+      }
+    }
   }
 
   private static List<Issuer> issuers(Reader r, JsonObject json, String env) {

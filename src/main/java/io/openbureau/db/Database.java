@@ -19,9 +19,18 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** Postgres set-up: creating the database, migrations (blocking, so on a worker thread) and clients. */
+/**
+ * Postgres set-up: creating the database, migrations (blocking, so on a worker thread) and clients.
+ * Two roles: the owner ({@code postgres.migrationUser}) creates the database and runs the migrations,
+ * so it owns every table; the server's pools log in as {@code postgres.user}, which holds only the
+ * grants the migrations give {@link #APP_ROLE} (directly, or as a member of it).
+ */
 public final class Database {
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  /** The role the migrations grant the server's privileges to (V2, R__app_privileges.sql). */
+  public static final String APP_ROLE = "openbureau_app";
+  static final String ROLES_HINT = "create the roles with scripts/services.sh (development) or the SQL in"
+    + " scripts/sql/roles.sql (production)";
   private static final java.util.concurrent.atomic.AtomicInteger POOLS = new java.util.concurrent.atomic.AtomicInteger();
 
   private Database() {
@@ -73,8 +82,21 @@ public final class Database {
     return "jdbc:postgresql://" + pg.host() + ":" + pg.port() + "/" + database;
   }
 
+  /** Connects with the owner's credentials, naming the key to fix when the role cannot log in. */
+  static Connection ownerConnection(BureauConfig.Postgres pg, String database) throws SQLException {
+    try {
+      return DriverManager.getConnection(jdbcUrl(pg, database), pg.migrationUser(), pg.migrationPassword());
+    } catch (SQLException e) {
+      if (e.getSQLState() != null && e.getSQLState().startsWith("28")) { // role missing, bad password, no login
+        throw new SQLException("postgres.migrationUser '" + pg.migrationUser() + "' cannot log in to " + database
+          + " (" + e.getMessage() + "); " + ROLES_HINT, e.getSQLState(), e);
+      }
+      throw e;
+    }
+  }
+
   static void createIfMissing(BureauConfig.Postgres pg) throws SQLException {
-    try (Connection c = DriverManager.getConnection(jdbcUrl(pg, "postgres"), pg.user(), pg.password());
+    try (Connection c = ownerConnection(pg, "postgres");
          PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
       ps.setString(1, pg.database());
       try (ResultSet rs = ps.executeQuery()) {
@@ -86,9 +108,14 @@ public final class Database {
         throw new SQLException("database name must be letters, digits and _: " + pg.database());
       }
       try (Statement st = c.createStatement()) {
-        st.execute("CREATE DATABASE " + pg.database());
-        LOG.info("created database {}", pg.database());
+        st.execute("CREATE DATABASE " + pg.database()); // owned by the migration user, who creates it
+        LOG.info("created database {} owned by {}", pg.database(), pg.migrationUser());
       } catch (SQLException e) {
+        if ("42501".equals(e.getSQLState())) {
+          throw new SQLException("postgres.migrationUser '" + pg.migrationUser() + "' may not create database "
+            + pg.database() + " (give it CREATEDB, or create the database owned by it and set"
+            + " postgres.createDatabase: false)", e.getSQLState(), e);
+        }
         if (!"42P04".equals(e.getSQLState())) { // created meanwhile by another process
           throw e;
         }
@@ -96,9 +123,34 @@ public final class Database {
     }
   }
 
-  static void migrate(BureauConfig.Postgres pg) {
+  /**
+   * The grants go to {@link #APP_ROLE}, so it must exist before the migrations run (the owner is not
+   * allowed to create roles); and the server's login must exist, or start-up would fail later and less clearly.
+   */
+  static void checkRoles(BureauConfig.Postgres pg) throws SQLException {
+    try (Connection c = ownerConnection(pg, pg.database());
+         PreparedStatement ps = c.prepareStatement("SELECT rolname FROM pg_roles WHERE rolname IN (?, ?)")) {
+      ps.setString(1, APP_ROLE);
+      ps.setString(2, pg.user());
+      java.util.Set<String> found = new java.util.HashSet<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+      if (!found.contains(APP_ROLE)) {
+        throw new SQLException("role " + APP_ROLE + " (the server's privileges) does not exist; " + ROLES_HINT);
+      }
+      if (!found.contains(pg.user())) {
+        throw new SQLException("postgres.user '" + pg.user() + "' does not exist; " + ROLES_HINT);
+      }
+    }
+  }
+
+  static void migrate(BureauConfig.Postgres pg) throws SQLException {
+    checkRoles(pg);
     Flyway flyway = Flyway.configure()
-      .dataSource(jdbcUrl(pg, pg.database()), pg.user(), pg.password())
+      .dataSource(jdbcUrl(pg, pg.database()), pg.migrationUser(), pg.migrationPassword())
       .locations("classpath:db/migration")
       .load();
     var result = flyway.migrate();
@@ -107,7 +159,11 @@ public final class Database {
       result.migrationsExecuted);
   }
 
-  /** Drops a database (tests clean up after themselves). Blocking: call from a worker or test thread. */
+  /**
+   * Drops a database (tests clean up after themselves), connecting with {@code pg.user()}: pass a
+   * record holding credentials allowed to (the owner's, or a superuser's to end other roles' sessions).
+   * Blocking: call from a worker or test thread.
+   */
   public static void drop(BureauConfig.Postgres pg) throws SQLException {
     try (Connection c = DriverManager.getConnection(jdbcUrl(pg, "postgres"), pg.user(), pg.password());
          Statement st = c.createStatement()) {

@@ -1,6 +1,5 @@
 package io.openbureau.cache;
 
-import io.openbureau.db.Database;
 import io.openbureau.identity.NationalId;
 import io.openbureau.support.Api;
 import io.openbureau.support.RedisCluster;
@@ -33,7 +32,7 @@ class RedisClusterTest {
   @AfterAll
   static void stop() throws Exception {
     bureau.stop();
-    Database.drop(bureau.config().postgres());
+    bureau.dropDatabase();
     cluster.close();
   }
 

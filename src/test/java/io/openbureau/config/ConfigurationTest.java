@@ -103,4 +103,35 @@ class ConfigurationTest {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> TestBureau.startWith(BureauConfig.from(raw)));
     assertTrue(e.getCause().getMessage().contains("no usable RS256 or ES256"), e.getCause().getMessage());
   }
+
+  @Test
+  @DisplayName("the server logs in as openbureau_app and migrates as openbureau_owner unless postgres.user and postgres.migrationUser say otherwise")
+  void postgresRoles() {
+    BureauConfig c = load(Map.of());
+    assertEquals("openbureau_app", c.postgres().user());
+    assertEquals("openbureau_owner", c.postgres().migrationUser());
+    assertEquals("openbureau_owner", c.postgres().asOwner().user());
+    BureauConfig o = load(Map.of("BUREAU_POSTGRES_USER", "bureau_api", "BUREAU_POSTGRES_PASSWORD", "s3cret",
+      "BUREAU_POSTGRES_MIGRATION_USER", "bureau_owner", "BUREAU_POSTGRES_MIGRATION_PASSWORD", "0wner"));
+    assertEquals("bureau_api", o.postgres().user());
+    assertEquals("s3cret", o.postgres().password());
+    assertEquals("bureau_owner", o.postgres().migrationUser());
+    assertEquals("0wner", o.postgres().migrationPassword());
+    assertEquals("bureau_owner", o.postgres().asOwner().user());
+    assertEquals("0wner", o.postgres().asOwner().password());
+    assertTrue(failure(Map.of("BUREAU_POSTGRES_MIGRATION_USER", " ")).contains("postgres.migrationUser is required"));
+  }
+
+  @Test
+  @DisplayName("an unknown key under postgres (a misspelt migrationUser) is refused, naming it")
+  void unknownPostgresKey() throws Exception {
+    Path overlay = Files.createTempFile("overlay", ".yaml");
+    Files.writeString(overlay, "postgres:\n  migrationUsr: openbureau_owner\n");
+    try {
+      String message = failure(Map.of("BUREAU_CONFIG", overlay.toString()));
+      assertTrue(message.contains("postgres.migrationUsr is not a known key"), message);
+    } finally {
+      Files.delete(overlay);
+    }
+  }
 }

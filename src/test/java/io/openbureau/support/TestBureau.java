@@ -25,9 +25,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A real bureau for a test class: its own Postgres database and Redis key prefix (so runs and
  * classes never collide), a random port, the development issuer plus an RS256 test issuer.
+ * The server under test logs in as in production, as the restricted {@code postgres.user}
+ * (openbureau_app) with migrations run as the owner; the test's own helpers ({@link #sql},
+ * {@link #count}, {@link #sqlString}, {@link #superuserConnection}) act as the cluster's superuser,
+ * the attacker the access log must withstand.
  */
 public final class TestBureau implements AutoCloseable {
   public static final String RUN_ID = runId();
+  /** The cluster's superuser (trust authentication on the development machine). */
+  public static final String SUPERUSER = System.getProperty("test.pg.superuser", "postgres");
+  public static final String SUPERUSER_PASSWORD = System.getProperty("test.pg.superuserPassword", "");
   private static final AtomicInteger COUNTER = new AtomicInteger();
 
   private final BureauConfig config;
@@ -95,20 +102,37 @@ public final class TestBureau implements AutoCloseable {
     return bureau;
   }
 
+  /** The server's Postgres settings with the superuser's credentials (for {@link Database#drop} and the like). */
+  public BureauConfig.Postgres superuser() {
+    BureauConfig.Postgres pg = config.postgres();
+    return new BureauConfig.Postgres(pg.host(), pg.port(), pg.database(), SUPERUSER, SUPERUSER_PASSWORD,
+      pg.migrationUser(), pg.migrationPassword(), pg.poolSize(), pg.createDatabase());
+  }
+
+  /** A JDBC connection to this bureau's database as the superuser; the caller closes it. */
+  public Connection superuserConnection() throws SQLException {
+    return DriverManager.getConnection(Database.jdbcUrl(config.postgres(), config.postgres().database()),
+      SUPERUSER, SUPERUSER_PASSWORD);
+  }
+
+  /** A JDBC connection as the server's own role ({@code postgres.user}); the caller closes it. */
+  public Connection appConnection() throws SQLException {
+    return DriverManager.getConnection(Database.jdbcUrl(config.postgres(), config.postgres().database()),
+      config.postgres().user(), config.postgres().password());
+  }
+
   /** Runs SQL as the test's superuser (tampering, seeding); blocking, on the test thread. */
   public void sql(String statement) {
-    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(config.postgres(), config.postgres().database()),
-      config.postgres().user(), config.postgres().password()); Statement st = c.createStatement()) {
+    try (Connection c = superuserConnection(); Statement st = c.createStatement()) {
       st.execute(statement);
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
   }
 
+  /** The first column of the first row of a query as a number, run as the superuser. */
   public long count(String query) {
-    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(config.postgres(), config.postgres().database()),
-      config.postgres().user(), config.postgres().password()); Statement st = c.createStatement();
-         var rs = st.executeQuery(query)) {
+    try (Connection c = superuserConnection(); Statement st = c.createStatement(); var rs = st.executeQuery(query)) {
       rs.next();
       return rs.getLong(1);
     } catch (SQLException e) {
@@ -116,11 +140,9 @@ public final class TestBureau implements AutoCloseable {
     }
   }
 
-  /** The first column of the first row of a query, as text (null when no row). */
+  /** The first column of the first row of a query, as text (null when no row), run as the superuser. */
   public String sqlString(String query) {
-    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(config.postgres(), config.postgres().database()),
-      config.postgres().user(), config.postgres().password()); Statement st = c.createStatement();
-         var rs = st.executeQuery(query)) {
+    try (Connection c = superuserConnection(); Statement st = c.createStatement(); var rs = st.executeQuery(query)) {
       return rs.next() ? rs.getString(1) : null;
     } catch (SQLException e) {
       throw new IllegalStateException(e);
@@ -154,8 +176,20 @@ public final class TestBureau implements AutoCloseable {
   public void close() {
     flushRedis();
     stop();
+    dropDatabase();
+  }
+
+  /** Drops this bureau's database as the superuser (ending any session still open on it). */
+  public void dropDatabase() {
+    dropDatabase(config);
+  }
+
+  /** Drops a test configuration's database as the superuser (e.g. one whose bureau never started). */
+  public static void dropDatabase(BureauConfig config) {
+    BureauConfig.Postgres pg = config.postgres();
     try {
-      Database.drop(config.postgres());
+      Database.drop(new BureauConfig.Postgres(pg.host(), pg.port(), pg.database(), SUPERUSER, SUPERUSER_PASSWORD,
+        pg.migrationUser(), pg.migrationPassword(), pg.poolSize(), pg.createDatabase()));
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }

@@ -1,0 +1,37 @@
+-- Everything the server's role (openbureau_app, and any login role that is a member of it) may do,
+-- in one place. A repeatable migration: Flyway re-applies it after the versioned ones whenever this
+-- file changes, so it may name tables from any migration. It starts from nothing, so a privilege
+-- not listed here is not held. A new table needs one line below (db.LeastPrivilegeTest fails,
+-- naming the table, when a table or sequence in schema public has no privilege for the role).
+-- Read the feature's SQL before granting: UPDATE only where rows are updated (upserts included),
+-- never DELETE or TRUNCATE on anything, and nothing beyond INSERT and SELECT on the audit tables.
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM openbureau_app;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM openbureau_app;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA public FROM openbureau_app;
+REVOKE ALL ON SCHEMA public FROM openbureau_app;
+DO $$
+BEGIN
+  EXECUTE format('REVOKE CREATE, TEMPORARY ON DATABASE %I FROM openbureau_app', current_database());
+END $$;
+GRANT USAGE ON SCHEMA public TO openbureau_app;                       -- never CREATE: tables come from migrations
+
+-- the audit tables: append and read, nothing else (retention runs as the owner)
+GRANT SELECT, INSERT ON access_log TO openbureau_app;                 -- audit.AuditWriter, compliance, inquiry windows
+GRANT SELECT, INSERT ON audit_checkpoints TO openbureau_app;          -- compliance.Checkpointer, verify
+GRANT SELECT ON audit_anchors TO openbureau_app;                      -- verify (anchors are written by retention)
+GRANT SELECT, INSERT ON maintenance_log TO openbureau_app;
+GRANT EXECUTE ON FUNCTION audit_ensure_partitions(integer, integer) TO openbureau_app;  -- Bureau, periodic
+
+-- the features' tables (no DELETE anywhere: history is kept)
+GRANT SELECT, INSERT, UPDATE ON members TO openbureau_app;            -- members.MemberRepository (status changes)
+GRANT SELECT, INSERT, UPDATE ON tradelines TO openbureau_app;         -- furnishing upserts
+GRANT SELECT, INSERT, UPDATE ON repayments TO openbureau_app;         -- furnishing upserts
+GRANT SELECT, INSERT, UPDATE ON scores TO openbureau_app;             -- scoring.ScoreStore upserts
+GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent grant, supersede, revoke
+
+-- sequences: nextval only (USAGE); no setval (UPDATE), which could make ids or versions repeat
+GRANT USAGE ON SEQUENCE access_log_id_seq TO openbureau_app;
+GRANT USAGE ON SEQUENCE audit_checkpoints_id_seq TO openbureau_app;
+GRANT USAGE ON SEQUENCE maintenance_log_id_seq TO openbureau_app;
+GRANT USAGE ON SEQUENCE score_version_seq TO openbureau_app;
+GRANT USAGE ON SEQUENCE consent_version_seq TO openbureau_app;
