@@ -66,7 +66,8 @@ public final class ChainVerifier {
            EXISTS (SELECT 1 FROM maintenance_log m WHERE m.action = 'ACCESS_LOG_RETENTION_DROP'
                    AND m.details->>'partition' = n.partition
                    AND m.details->'anchors' @> jsonb_build_array(jsonb_build_object('chainId', n.chain_id,
-                     'chainSeq', n.chain_seq))) AS anchor_logged""";
+                     'chainSeq', n.chain_seq))) AS anchor_logged
+    """;
   static final String CHECKPOINTS = """
     WITH walked AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS u(chain_id, first_seq)),
     signed AS (
@@ -542,12 +543,14 @@ public final class ChainVerifier {
     Map<String, Long> missingBeyond = new HashMap<>();
     Map<String, Signed> lastCovered = new HashMap<>();
     Map<String, Signed> ends = new HashMap<>();
+    java.util.Set<String> badSignatures = new java.util.HashSet<>();
     for (Signed c : seen) {
       ChainEnds walked = walk.chains.get(c.chainId());
       long rowId = c.rowId() == null ? -1 : c.rowId();
       Instant at = c.rowAt() == null ? c.at() : c.rowAt();
       if (!c.valid()) {
         walk.broken(new Broken(rowId, at, c.chainId(), c.chainSeq(), "checkpoint_signature", c.id(), c.end(), false));
+        badSignatures.add(c.chainId());
         continue;
       }
       if (c.end()) {
@@ -577,7 +580,7 @@ public final class ChainVerifier {
       ChainEnds e = walk.chains.get(chain);
       walk.broken(new Broken(e.lastId, e.lastAt, chain, e.lastSeq, "tail_missing"));
     });
-    return unaccounted(walk, lastCovered, ends);
+    return unaccounted(walk, lastCovered, ends, badSignatures);
   }
 
   /**
@@ -586,15 +589,21 @@ public final class ChainVerifier {
    * them: younger than {@link Trust#accountableWindow()}. Older ones (or ones dated in the future)
    * are {@code unaccounted_rows}, naming the first such row; {@code crashTail} when they span no
    * more than that window after the last signature and the chain has no signed end, as a writer
-   * killed outright leaves them (forged rows can look like that too: the flag is a hint).
+   * killed outright leaves them (forged rows can look like that too: the flag is a hint). A chain
+   * with a bad signature is named by it ({@code checkpoint_signature}) instead.
    */
-  private Future<Void> unaccounted(Walk walk, Map<String, Signed> lastCovered, Map<String, Signed> ends) {
+  private Future<Void> unaccounted(Walk walk, Map<String, Signed> lastCovered, Map<String, Signed> ends,
+                                   java.util.Set<String> badSignatures) {
     Instant now = Instant.now();
     Instant oldest = now.minus(trust.accountableWindow());
     Instant newest = now.plus(trust.accountableWindow());
     List<String> lookup = new ArrayList<>();
     List<Long> lookupSeqs = new ArrayList<>();
+    Map<String, Long> firstSeqOf = new HashMap<>();
     walk.chains.forEach((chain, e) -> {
+      if (badSignatures.contains(chain)) {
+        return; // already named by its checkpoint_signature: its rows' cover is unknown, not missing
+      }
       Signed end = ends.get(chain);
       Signed cp = lastCovered.get(chain);
       long covered = end != null ? end.chainSeq() : cp == null ? 0 : cp.chainSeq();
@@ -607,6 +616,7 @@ public final class ChainVerifier {
       } else {
         lookup.add(chain);
         lookupSeqs.add(first);
+        firstSeqOf.put(chain, first);
       }
     });
     if (lookup.isEmpty()) {
@@ -617,7 +627,7 @@ public final class ChainVerifier {
         for (Row r : rows) {
           String chain = r.getString("chain_id");
           judgeUncovered(walk, chain, walk.chains.get(chain), r.getLong("id"), r.getOffsetDateTime("at").toInstant(),
-            lookupSeqs.get(lookup.indexOf(chain)), ends.containsKey(chain), lastCovered.get(chain), oldest, newest);
+            firstSeqOf.get(chain), ends.containsKey(chain), lastCovered.get(chain), oldest, newest);
         }
         return null;
       });
