@@ -39,11 +39,18 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Then the edges: the first row of each chain in the range must link to its predecessor (the
  * row before it, possibly older than the range, or the anchor the retention command left when it
- * dropped that row's partition; the genesis hash for {@code chain_seq} 1). Finally the signed
- * checkpoints of these chains are compared with the stored rows: a checkpointed row that changed
- * or vanished (a deleted tail, or a chain re-hashed from a changed row onwards) is a break too.
+ * dropped that row's partition; the genesis hash for {@code chain_seq} 1). An anchor counts only
+ * when the bureau signed it, the maintenance log's drop record lists it and its partition is gone.
+ * Then every signed checkpoint and chain end that vouches for the range (those of the walked
+ * chains, and every one signed within the range, so a chain deleted whole is still seen) has its
+ * signature checked against the bureau's keys, current and previous, and its claims against its
+ * columns, and is compared with the stored rows: a checkpointed row that changed or vanished (a
+ * deleted tail, a chain re-hashed from a changed row onwards, a vanished chain) is a break too.
+ * Last, rows that no signature covers (after a chain's last checkpoint, or in a chain with none)
+ * must be young enough for a live writer to sign them yet, and none may follow a signed end.
  *
- * <p>The answer names the first broken row by (at, id) over all chains.
+ * <p>The answer names the first broken row by (at, id) over all chains (or, for a vanished chain,
+ * the checkpoint that names it) and the check that failed ({@code problem}).
  */
 public final class ChainVerifier {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChainVerifier.class);
