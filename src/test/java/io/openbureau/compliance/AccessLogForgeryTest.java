@@ -545,6 +545,71 @@ class AccessLogForgeryTest {
     assertEquals(Long.toString(rows.get(2).id()), r.json().getString("firstBrokenId"), r.toString());
   }
 
+  @Test
+  @Order(11)
+  @DisplayName("a writer killed with kill -9 leaves its rows after the last checkpoint: allowed within the window, then"
+    + " unaccounted_rows flagged crashTail")
+  void killedWriter() throws Exception {
+    Instant t0 = mark();
+    // the bureau as a real process (same database), checkpointing every 5 s so a tail is left for sure
+    JsonObject raw = bureau.config().raw().copy();
+    int port = TestBureau.freePort();
+    raw.getJsonObject("http").put("port", port).put("instances", 1);
+    raw.getJsonObject("compliance").put("checkpointIntervalSeconds", 5);
+    Path dir = Files.createTempDirectory("ob-killed");
+    Path overlay = Files.writeString(dir.resolve("overlay.yaml"), raw.encode());
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+      System.getProperty("java.class.path"), "io.openbureau.Main", "serve")
+      .redirectErrorStream(true).redirectOutput(dir.resolve("bureau.log").toFile());
+    pb.environment().put("BUREAU_CONFIG", overlay.toString());
+    Process process = pb.start();
+    try {
+      Api child = new Api("http://127.0.0.1:" + port);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (true) {
+        try {
+          if (child.get("/health/live", null).status() == 200) {
+            break;
+          }
+        } catch (RuntimeException e) {
+          // not listening yet
+        }
+        assertTrue(process.isAlive() && System.nanoTime() < deadline, "the bureau process did not start; see " + dir);
+        Thread.sleep(200);
+      }
+      long last = 0;
+      for (int i = 0; i < 3; i++) {
+        last = rowVia(child);
+      }
+      String chain = chainOf(last);
+      awaitCheckpoint(chain);
+      long firstTail = rowVia(child);
+      rowVia(child);
+      process.destroyForcibly().waitFor();
+      assertEquals(chain, chainOf(firstTail));
+      assertEquals(0, bureau.count("SELECT count(*) FROM audit_chain_ends WHERE chain_id = '" + chain + "'"));
+      JsonObject v = verifyUntil(t0, x -> !x.getBoolean("intact"));
+      assertFalse(v.getBoolean("intact"), v.encode());
+      assertEquals("unaccounted_rows", v.getString("problem"), v.encode());
+      assertEquals(Long.toString(firstTail), v.getString("firstBrokenId"), v.encode());
+      assertEquals(Boolean.TRUE, v.getBoolean("crashTail"), v.encode());
+    } finally {
+      process.destroyForcibly().waitFor();
+      for (String f : List.of("overlay.yaml", "bureau.log")) {
+        Files.deleteIfExists(dir.resolve(f));
+      }
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  static long rowVia(Api api) {
+    String rid = "fg-" + (++calls) + "-" + System.nanoTime();
+    Api.Res r = api.send(api.builder("/v1/me/inquiries?limit=1", Tokens.borrower(PERSON)).header("X-Request-Id", rid)
+      .GET().build());
+    assertEquals(200, r.status(), r.toString());
+    return bureau.count("SELECT id FROM access_log WHERE request_id = '" + rid + "'");
+  }
+
   // ---- signatures after a key rotation (last: the rotated instances sign with a key the others do not know)
 
   static String pem(String type, byte[] der) {
