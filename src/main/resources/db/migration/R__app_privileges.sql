@@ -19,6 +19,7 @@ GRANT USAGE ON SCHEMA public TO openbureau_app;                       -- never C
 GRANT SELECT, INSERT ON access_log TO openbureau_app;                 -- audit.AuditWriter, compliance, inquiry windows
 GRANT SELECT, INSERT ON audit_checkpoints TO openbureau_app;          -- compliance.Checkpointer, verify
 GRANT SELECT ON audit_anchors TO openbureau_app;                      -- verify (anchors are written by retention)
+GRANT SELECT, INSERT ON audit_chain_ends TO openbureau_app;           -- compliance.ChainCloser (signed chain ends), verify
 GRANT SELECT, INSERT ON maintenance_log TO openbureau_app;
 GRANT EXECUTE ON FUNCTION audit_ensure_partitions(integer, integer) TO openbureau_app;  -- Bureau, periodic
 

@@ -63,6 +63,14 @@ public final class AuditWriter {
   public record Head(String chainId, long chainSeq, byte[] hash) {
   }
 
+  /**
+   * A chain this writer gave up after an uncertain commit: it ends either at {@code committed} (the
+   * last batch known committed, null when none was) or at {@code attempted} (the last row of the
+   * batch whose outcome is unknown; the batch is one transaction: all of it or none).
+   */
+  public record Abandoned(String chainId, Head committed, Head attempted) {
+  }
+
   private record Pending(AccessLogEntry.Draft draft, long id, Promise<AccessLogEntry> promise) {
   }
 
@@ -82,6 +90,8 @@ public final class AuditWriter {
   private boolean committing;
   private long batches;
   private Future<Void> refilling;
+  private java.util.function.Consumer<Abandoned> onAbandoned = a -> { };
+  private final List<Promise<Void>> idle = new ArrayList<>();
 
   public AuditWriter(Vertx vertx, SqlClient pg, AuditSettings settings, MeterRegistry registry) {
     this.vertx = vertx;
@@ -132,9 +142,38 @@ public final class AuditWriter {
     return committedHead;
   }
 
+  /** Told of each chain this writer abandons (so its end can be signed); on the event loop. */
+  public void onAbandoned(java.util.function.Consumer<Abandoned> listener) {
+    this.onAbandoned = listener;
+  }
+
+  /** Completes once no batch is in flight and nothing is queued (at once when idle). */
+  public Future<Void> whenIdle() {
+    if (!committing && queue.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> p = Promise.promise();
+    idle.add(p);
+    return p.future();
+  }
+
+  private void abandon(List<AccessLogEntry> attempted) {
+    AccessLogEntry last = attempted.get(attempted.size() - 1);
+    Head committed = committedHead != null && committedHead.chainId().equals(chainId) ? committedHead : null;
+    Abandoned a = new Abandoned(chainId, committed, new Head(chainId, last.chainSeq(), last.rowHash()));
+    try {
+      onAbandoned.accept(a);
+    } catch (RuntimeException e) {
+      LOG.warn("abandoned-chain listener failed: {}", e.toString());
+    }
+  }
+
   private void flush() {
     if (queue.isEmpty()) {
       committing = false;
+      List<Promise<Void>> waiting = new ArrayList<>(idle);
+      idle.clear();
+      waiting.forEach(Promise::tryComplete);
       return;
     }
     committing = true;
@@ -160,6 +199,7 @@ public final class AuditWriter {
         LOG.warn("access-log commit of {} rows did not finish in {} ms; starting a new chain", rows.size(),
           settings.commitTimeoutMillis());
         batches++;
+        abandon(rows);
         newChain();
         batch.forEach(p -> p.promise().tryFail(unavailable()));
         flush();
@@ -181,6 +221,7 @@ public final class AuditWriter {
       } else {
         LOG.warn("access-log commit of {} rows failed ({}); starting a new chain", rows.size(),
           ar.cause().getClass().getSimpleName());
+        abandon(rows);
         newChain();
         batch.forEach(p -> p.promise().tryFail(unavailable()));
       }

@@ -1,6 +1,10 @@
 package io.openbureau.cli;
 
+import io.openbureau.compliance.Anchors;
 import io.openbureau.compliance.ComplianceSettings;
+import io.openbureau.consent.ReceiptSigner;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
 
@@ -10,7 +14,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -23,8 +29,10 @@ import java.util.regex.Pattern;
  * leave it. Whole monthly partitions whose every row is older than {@code compliance.retentionMonths}
  * are detached and dropped, each in its own transaction that also keeps an anchor per chain (the
  * hash of the chain's last row in that partition, so the surviving rows still verify) and records
- * the drop in {@code maintenance_log}. Runs with the owner's credentials ({@code postgres.migrationUser}):
- * detaching and dropping need ownership of the table, which the server's role never has. A CLI, so plain JDBC.
+ * the drop in {@code maintenance_log}, listing the anchors. Each anchor is signed with the bureau's key
+ * ({@link Anchors}), so verify can tell it from one a superuser forged. Runs with the owner's credentials
+ * ({@code postgres.migrationUser}): detaching and dropping need ownership of the table, which the server's
+ * role never has. A CLI, so plain JDBC.
  */
 public final class MaintenanceCommand {
   static final Pattern PARTITION = Pattern.compile("access_log_(\\d{4})_(\\d{2})");
@@ -49,18 +57,24 @@ public final class MaintenanceCommand {
     }
     int months = ComplianceSettings.from(config).retentionMonths();
     try {
-      return retention(config.postgres(), months, dryRun, OffsetDateTime.now(ZoneOffset.UTC));
+      return retention(config, months, dryRun, OffsetDateTime.now(ZoneOffset.UTC));
     } catch (SQLException e) {
       throw new IllegalStateException("retention failed (SQLSTATE " + e.getSQLState() + "): " + e.getMessage(), e);
     }
+  }
+
+  /** As below, signing the anchors with the bureau's key ({@code signing.*}). */
+  public static String retention(BureauConfig config, int months, boolean dryRun, OffsetDateTime now)
+    throws SQLException {
+    return retention(config.postgres(), dryRun ? null : ReceiptSigner.load(config.signing()), months, dryRun, now);
   }
 
   /**
    * Drops the partitions that end at or before {@code now - months}; returns what it did. Connects
    * as {@code postgres.migrationUser} of {@code postgres}.
    */
-  public static String retention(BureauConfig.Postgres postgres, int months, boolean dryRun, OffsetDateTime now)
-    throws SQLException {
+  public static String retention(BureauConfig.Postgres postgres, ReceiptSigner signer, int months, boolean dryRun,
+                                 OffsetDateTime now) throws SQLException {
     BureauConfig.Postgres pg = postgres.asOwner();
     OffsetDateTime cutoff = now.minusMonths(months);
     StringBuilder out = new StringBuilder();
@@ -92,7 +106,7 @@ public final class MaintenanceCommand {
           out.append("would drop ").append(name).append(" (").append(rows).append(" rows, ").append(start)
             .append(" .. ").append(end.toLocalDate()).append(")\n");
         } else {
-          drop(c, name, start, end, rows, months);
+          drop(c, signer, name, start, end, rows, months);
           out.append("dropped ").append(name).append(" (").append(rows).append(" rows, ").append(start)
             .append(" .. ").append(end.toLocalDate()).append("), recorded in maintenance_log\n");
         }
@@ -111,19 +125,38 @@ public final class MaintenanceCommand {
     }
   }
 
-  private static void drop(Connection c, String partition, LocalDate start, OffsetDateTime end, long rows, int months)
-    throws SQLException {
+  private static void drop(Connection c, ReceiptSigner signer, String partition, LocalDate start, OffsetDateTime end,
+                           long rows, int months) throws SQLException {
     c.setAutoCommit(false);
     try (Statement st = c.createStatement()) {
-      st.execute("INSERT INTO audit_anchors (chain_id, chain_seq, row_hash, partition) "
-        + "SELECT DISTINCT ON (chain_id) chain_id, chain_seq, row_hash, '" + partition + "' FROM " + partition
-        + " ORDER BY chain_id, chain_seq DESC ON CONFLICT DO NOTHING");
+      // one signed anchor per chain (its last row in the partition), listed in the drop's log row
+      JsonArray anchors = new JsonArray();
+      Instant signedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+      try (ResultSet rs = st.executeQuery("SELECT DISTINCT ON (chain_id) chain_id, chain_seq, row_hash FROM " + partition
+        + " ORDER BY chain_id, chain_seq DESC");
+           PreparedStatement ins = c.prepareStatement("INSERT INTO audit_anchors (chain_id, chain_seq, row_hash,"
+             + " partition, at, signature) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        while (rs.next()) {
+          String chain = rs.getString(1);
+          long seq = rs.getLong(2);
+          byte[] hash = rs.getBytes(3);
+          ins.setString(1, chain);
+          ins.setLong(2, seq);
+          ins.setBytes(3, hash);
+          ins.setString(4, partition);
+          ins.setObject(5, signedAt.atOffset(ZoneOffset.UTC));
+          ins.setString(6, signer.sign(Anchors.claims(chain, seq, hash, partition, signedAt)));
+          ins.executeUpdate();
+          anchors.add(new JsonObject().put("chainId", chain).put("chainSeq", seq));
+        }
+      }
       st.execute("ALTER TABLE access_log DETACH PARTITION " + partition);
       st.execute("DROP TABLE " + partition);
       try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO maintenance_log (action, details) VALUES ('ACCESS_LOG_RETENTION_DROP', ?::jsonb)")) {
-        ps.setString(1, new io.vertx.core.json.JsonObject().put("partition", partition).put("from", start.toString())
-          .put("to", end.toLocalDate().toString()).put("rows", rows).put("retentionMonths", months).encode());
+        "INSERT INTO maintenance_log (action, details) VALUES ('" + Anchors.DROP_ACTION + "', ?::jsonb)")) {
+        ps.setString(1, new JsonObject().put("partition", partition).put("from", start.toString())
+          .put("to", end.toLocalDate().toString()).put("rows", rows).put("retentionMonths", months)
+          .put("anchors", anchors).encode());
         ps.executeUpdate();
       }
       c.commit();

@@ -40,11 +40,18 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Then the edges: the first row of each chain in the range must link to its predecessor (the
  * row before it, possibly older than the range, or the anchor the retention command left when it
- * dropped that row's partition; the genesis hash for {@code chain_seq} 1). Finally the signed
- * checkpoints of these chains are compared with the stored rows: a checkpointed row that changed
- * or vanished (a deleted tail, or a chain re-hashed from a changed row onwards) is a break too.
+ * dropped that row's partition; the genesis hash for {@code chain_seq} 1). An anchor counts only
+ * when the bureau signed it, the maintenance log's drop record lists it and its partition is gone.
+ * Then every signed checkpoint and chain end that vouches for the range (those of the walked
+ * chains, and every one signed within the range, so a chain deleted whole is still seen) has its
+ * signature checked against the bureau's keys, current and previous, and its claims against its
+ * columns, and is compared with the stored rows: a checkpointed row that changed or vanished (a
+ * deleted tail, a chain re-hashed from a changed row onwards, a vanished chain) is a break too.
+ * Last, rows that no signature covers (after a chain's last checkpoint, or in a chain with none)
+ * must be young enough for a live writer to sign them yet, and none may follow a signed end.
  *
- * <p>The answer names the first broken row by (at, id) over all chains.
+ * <p>The answer names the first broken row by (at, id) over all chains (or, for a vanished chain,
+ * the checkpoint that names it) and the check that failed ({@code problem}).
  */
 public final class ChainVerifier {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChainVerifier.class);
@@ -58,14 +65,49 @@ public final class ChainVerifier {
     SELECT u.chain_id, u.seq,
            (SELECT a.row_hash FROM access_log a WHERE a.chain_id = u.chain_id AND a.chain_seq = u.seq
             ORDER BY a.id LIMIT 1) AS row_hash,
-           (SELECT n.row_hash FROM audit_anchors n WHERE n.chain_id = u.chain_id AND n.chain_seq = u.seq) AS anchor_hash
-    FROM unnest($1::text[], $2::bigint[]) AS u(chain_id, seq)""";
+           n.row_hash AS anchor_hash, n.partition AS anchor_partition, n.signature AS anchor_signature,
+           """ + ChainVerifier.ANCHOR_CHECKS + """
+    FROM unnest($1::text[], $2::bigint[]) AS u(chain_id, seq)
+    LEFT JOIN audit_anchors n ON n.chain_id = u.chain_id AND n.chain_seq = u.seq""";
+  /** Of an anchor {@code n}: whether its partition is gone and the drop's maintenance_log row lists it. */
+  static final String ANCHOR_CHECKS = """
+    to_regclass(n.partition) IS NULL AS anchor_gone,
+           EXISTS (SELECT 1 FROM maintenance_log m WHERE m.action = 'ACCESS_LOG_RETENTION_DROP'
+                   AND m.details->>'partition' = n.partition
+                   AND m.details->'anchors' @> jsonb_build_array(jsonb_build_object('chainId', n.chain_id,
+                     'chainSeq', n.chain_seq))) AS anchor_logged
+    """;
   static final String CHECKPOINTS = """
-    SELECT c.chain_id, c.chain_seq, c.head_hash, a.id, a.at, a.row_hash
-    FROM unnest($1::text[], $2::bigint[]) AS u(chain_id, first_seq)
-    JOIN audit_checkpoints c ON c.chain_id = u.chain_id AND c.chain_seq >= u.first_seq
-    LEFT JOIN LATERAL (SELECT id, at, row_hash FROM access_log a WHERE a.chain_id = c.chain_id
-                       AND a.chain_seq = c.chain_seq ORDER BY a.id LIMIT 1) a ON true""";
+    WITH walked AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS u(chain_id, first_seq)),
+    signed AS (
+      SELECT 'checkpoint'::text AS kind, c.id, c.at, c.chain_id, c.chain_seq, c.head_hash, c.signature
+      FROM walked u JOIN audit_checkpoints c ON c.chain_id = u.chain_id AND c.chain_seq >= u.first_seq
+      UNION
+      SELECT 'checkpoint'::text, c.id, c.at, c.chain_id, c.chain_seq, c.head_hash, c.signature
+      FROM walked u CROSS JOIN LATERAL (SELECT * FROM audit_checkpoints c WHERE c.chain_id = u.chain_id
+                                        ORDER BY c.chain_seq DESC LIMIT 1) c
+      UNION
+      SELECT 'checkpoint'::text, c.id, c.at, c.chain_id, c.chain_seq, c.head_hash, c.signature
+      FROM audit_checkpoints c WHERE c.at >= $3 AND c.at < $4
+      UNION ALL
+      SELECT 'end'::text, NULL::bigint, e.at, e.chain_id, e.chain_seq, e.head_hash, e.signature
+      FROM audit_chain_ends e WHERE e.chain_id IN (SELECT chain_id FROM walked) OR (e.at >= $3 AND e.at < $4))
+    SELECT k.kind, k.id, k.at, k.chain_id, k.chain_seq, k.head_hash, k.signature, a.id AS row_id, a.at AS row_at,
+           a.row_hash, n.chain_seq AS anchor_seq, n.row_hash AS anchor_hash, n.partition AS anchor_partition,
+           n.signature AS anchor_signature,
+           """ + ChainVerifier.ANCHOR_CHECKS + """
+    FROM signed k
+    LEFT JOIN LATERAL (SELECT id, at, row_hash FROM access_log a WHERE a.chain_id = k.chain_id
+                       AND a.chain_seq = k.chain_seq ORDER BY a.id LIMIT 1) a ON true
+    LEFT JOIN LATERAL (SELECT * FROM audit_anchors n WHERE a.id IS NULL AND n.chain_id = k.chain_id
+                       AND n.chain_seq >= k.chain_seq ORDER BY n.chain_seq LIMIT 1) n ON true""";
+  /** The first row of each chain after the part signed checkpoints cover. */
+  static final String FIRST_UNCOVERED = """
+    SELECT u.chain_id, a.id, a.at FROM unnest($1::text[], $2::bigint[]) AS u(chain_id, seq)
+    JOIN LATERAL (SELECT id, at FROM access_log a WHERE a.chain_id = u.chain_id AND a.chain_seq = u.seq
+                  ORDER BY a.id LIMIT 1) a ON true""";
+  /** Signed checkpoints (and chain ends) handled per worker task. */
+  static final int SIGNED_BATCH = 1000;
 
   /** Batches hashed at once, at most: bounds the rows held in memory. */
   private static final int MAX_IN_FLIGHT = Math.max(2, Runtime.getRuntime().availableProcessors()) * 2;
@@ -74,22 +116,50 @@ public final class ChainVerifier {
   public record Result(long checked, int chains, boolean intact, Broken firstBroken, long brokenRows, int checkpoints) {
     public JsonObject toJson() {
       JsonObject j = new JsonObject().put("checked", checked).put("intact", intact)
-        .put("firstBrokenId", firstBroken == null ? null : Long.toString(firstBroken.id()))
+        .put("firstBrokenId", firstBroken == null || firstBroken.id() < 0 ? null : Long.toString(firstBroken.id()))
         .put("chains", chains).put("brokenRows", brokenRows).put("checkpointsCompared", checkpoints);
       if (firstBroken != null) {
         j.put("brokenChain", firstBroken.chainId()).put("brokenChainSeq", firstBroken.chainSeq())
           .put("problem", firstBroken.problem());
+        if (firstBroken.checkpointId() != null) {
+          j.put("brokenCheckpointId", Long.toString(firstBroken.checkpointId()));
+        }
+        if (firstBroken.chainEnd()) {
+          j.put("brokenChainEnd", true);
+        }
+        if (firstBroken.crashTail()) {
+          j.put("crashTail", true);
+        }
       }
       return j;
     }
   }
 
-  /** A row found broken and why. */
-  public record Broken(long id, Instant at, String chainId, long chainSeq, String problem) {
+  /**
+   * A row (or a signed checkpoint, chain end or anchor) found broken and why. {@code id} is the
+   * row's id, -1 when the break names no row (a vanished chain: then {@code checkpointId} or
+   * {@code chainEnd} says which signed record names it). {@code crashTail}: uncovered rows that
+   * look like what a writer killed outright leaves (see {@link ChainCloser}).
+   */
+  public record Broken(long id, Instant at, String chainId, long chainSeq, String problem, Long checkpointId,
+                       boolean chainEnd, boolean crashTail) {
+    public Broken(long id, Instant at, String chainId, long chainSeq, String problem) {
+      this(id, at, chainId, chainSeq, problem, null, false, false);
+    }
+
     boolean before(Broken o) {
       int c = at.compareTo(o.at);
       return c < 0 || (c == 0 && id < o.id);
     }
+  }
+
+  /**
+   * What verify trusts: the bureau's keys (current and previous, {@code signing.*}), the checkpoint
+   * interval, and how long rows may stay uncovered by a signature while a live writer can still
+   * sign them ({@link ComplianceSettings#accountableWindow()}).
+   */
+  public record Trust(io.openbureau.consent.ReceiptSigner keys, int checkpointIntervalSeconds,
+                      java.time.Duration accountableWindow) {
   }
 
   /** Threads of the fast pass (blocking JDBC); daemon, created on demand, idle ones expire. */
@@ -109,8 +179,10 @@ public final class ChainVerifier {
   private final BureauConfig.Postgres pg;
   private final int batchRows;
   private final int parallelism;
+  private final Trust trust;
 
-  public ChainVerifier(Vertx vertx, Pool pool, BureauConfig.Postgres pg, int batchRows, int parallelism) {
+  public ChainVerifier(Vertx vertx, Pool pool, BureauConfig.Postgres pg, int batchRows, int parallelism, Trust trust) {
+    this.trust = trust;
     this.vertx = vertx;
     this.pool = pool;
     this.pg = pg;
@@ -154,7 +226,7 @@ public final class ChainVerifier {
         return null;
       })
       .compose(v -> predecessors(walk))
-      .compose(v -> checkpoints(walk))
+      .compose(v -> checkpoints(walk, range))
       .map(n -> new Result(walk.checked, walk.chains.size(), walk.firstBroken == null, walk.firstBroken,
         walk.brokenRows, n));
   }
@@ -321,7 +393,11 @@ public final class ChainVerifier {
       version == ChainHash.V2 ? r.getString(16) : r.getString(20));
   }
 
-  /** The first row of each chain must link to the row (or retention anchor) before it. */
+  /**
+   * The first row of each chain must link to the row (or retention anchor) before it. An anchor is
+   * relied on only when the bureau signed it as stored, the drop is in the maintenance log naming
+   * it and its partition is gone: else {@code anchor_forged}, naming the row that relied on it.
+   */
   private Future<Void> predecessors(Walk walk) {
     List<String> chainIds = new ArrayList<>();
     List<Long> seqs = new ArrayList<>();
@@ -340,54 +416,246 @@ public final class ChainVerifier {
     }
     return pool.preparedQuery(PREDECESSORS)
       .execute(Tuple.tuple().addArrayOfString(chainIds.toArray(new String[0])).addArrayOfLong(seqs.toArray(new Long[0])))
-      .map(rows -> {
-        for (Row r : rows) {
-          ChainEnds ends = walk.chains.get(r.getString("chain_id"));
-          Buffer stored = r.getBuffer("row_hash");
-          Buffer anchor = r.getBuffer("anchor_hash");
-          byte[] expected = stored != null ? stored.getBytes() : anchor != null ? anchor.getBytes() : null;
-          if (expected == null) {
-            walk.broken(new Broken(ends.firstId, ends.firstAt, r.getString("chain_id"), ends.firstSeq, "seq_gap"));
-          } else if (!Arrays.equals(expected, ends.firstPrev)) {
-            walk.broken(new Broken(ends.firstId, ends.firstAt, r.getString("chain_id"), ends.firstSeq, "broken_link"));
+      .compose(rows -> {
+        List<Row> all = new ArrayList<>();
+        rows.forEach(all::add);
+        // anchor signatures: RSA, on a worker thread
+        return vertx.executeBlocking(() -> {
+          List<Broken> broken = new ArrayList<>();
+          for (Row r : all) {
+            ChainEnds ends = walk.chains.get(r.getString("chain_id"));
+            Buffer stored = r.getBuffer("row_hash");
+            Buffer anchor = r.getBuffer("anchor_hash");
+            byte[] expected = stored != null ? stored.getBytes() : anchor != null ? anchor.getBytes() : null;
+            String problem = null;
+            if (expected == null) {
+              problem = "seq_gap";
+            } else if (stored == null && !anchorHolds(r, r.getString("chain_id"), r.getLong("seq"), anchor.getBytes())) {
+              problem = "anchor_forged";
+            } else if (!Arrays.equals(expected, ends.firstPrev)) {
+              problem = "broken_link";
+            }
+            if (problem != null) {
+              broken.add(new Broken(ends.firstId, ends.firstAt, r.getString("chain_id"), ends.firstSeq, problem));
+            }
           }
+          return broken;
+        }, false);
+      })
+      .map(broken -> {
+        broken.forEach(walk::broken);
+        return null;
+      });
+  }
+
+  /** Blocking (RSA): whether the anchor columns of {@code r} (see {@link #ANCHOR_CHECKS}) can be relied on. */
+  private boolean anchorHolds(Row r, String chain, long seq, byte[] hash) {
+    return Boolean.TRUE.equals(r.getBoolean("anchor_gone")) && Boolean.TRUE.equals(r.getBoolean("anchor_logged"))
+      && Anchors.signed(trust.keys(), chain, seq, hash, r.getString("anchor_partition"), r.getString("anchor_signature"));
+  }
+
+  /** What one signed checkpoint (or chain end) says, checked against the stored rows (worker thread). */
+  private record Signed(boolean end, Long id, Instant at, String chainId, long chainSeq, boolean valid, Long rowId,
+                        Instant rowAt, boolean rowMatches, boolean anchored, boolean anchorForged) {
+  }
+
+  /**
+   * Every signed checkpoint and chain end that vouches for the range: those of the walked chains
+   * (from their first walked row on, and each one's last), and every one signed within the range
+   * (a chain that vanished has no row left to be walked). Each must carry the bureau's signature
+   * over exactly its stored columns ({@code checkpoint_signature}); the row it names must still
+   * carry the signed hash ({@code checkpoint_mismatch}) or be gone by retention behind a sound
+   * anchor ({@code anchor_forged} otherwise); a row missing beyond a walked chain's end is
+   * {@code tail_missing}, before its walked part {@code checkpointed_row_missing}, and a chain with
+   * no walked row at all {@code chain_missing}. Then the rows no signature covers: see
+   * {@link #unaccounted}.
+   */
+  private Future<Integer> checkpoints(Walk walk, TimeRange range) {
+    List<String> chainIds = new ArrayList<>(walk.chains.keySet());
+    Long[] firstSeqs = chainIds.stream().map(c -> walk.chains.get(c).firstSeq).toArray(Long[]::new);
+    Tuple params = Tuple.tuple().addArrayOfString(chainIds.toArray(new String[0])).addArrayOfLong(firstSeqs)
+      .addOffsetDateTime(AccessLogRepository.utc(range.from())).addOffsetDateTime(AccessLogRepository.utc(range.to()));
+    List<Signed> seen = new ArrayList<>();
+    return pool.withConnection(conn -> conn.begin().compose(tx -> conn.prepare(CHECKPOINTS).compose(ps -> {
+      Promise<Void> done = Promise.promise();
+      RowStream<Row> stream = ps.createStream(SIGNED_BATCH, params);
+      List<Row>[] batch = new List[] {new ArrayList<Row>()};
+      int[] inFlight = {0};
+      boolean[] ended = {false};
+      Runnable dispatch = () -> {
+        if (batch[0].isEmpty()) {
+          return;
+        }
+        List<Row> rows = batch[0];
+        batch[0] = new ArrayList<>();
+        if (++inFlight[0] >= MAX_IN_FLIGHT) {
+          stream.pause();
+        }
+        vertx.executeBlocking(() -> rows.stream().map(this::signed).toList(), false).onComplete(ar -> {
+          inFlight[0]--;
+          if (ar.failed()) {
+            done.tryFail(ar.cause());
+            return;
+          }
+          seen.addAll(ar.result());
+          if (inFlight[0] < MAX_IN_FLIGHT / 2) {
+            stream.resume();
+          }
+          if (ended[0] && inFlight[0] == 0) {
+            done.tryComplete();
+          }
+        });
+      };
+      stream.exceptionHandler(done::tryFail);
+      stream.handler(r -> {
+        batch[0].add(r);
+        if (batch[0].size() >= SIGNED_BATCH) {
+          dispatch.run();
+        }
+      });
+      stream.endHandler(v -> {
+        ended[0] = true;
+        dispatch.run();
+        if (inFlight[0] == 0) {
+          done.tryComplete();
+        }
+      });
+      return done.future();
+    }).eventually(() -> tx.rollback())))
+      .compose(v -> judge(walk, seen))
+      .map(v -> seen.size());
+  }
+
+  /** Blocking (RSA): one row of {@link #CHECKPOINTS} checked on its own. */
+  private Signed signed(Row r) {
+    boolean end = "end".equals(r.getString("kind"));
+    String chain = r.getString("chain_id");
+    long seq = r.getLong("chain_seq");
+    byte[] head = r.getBuffer("head_hash").getBytes();
+    JsonObject claims = trust.keys().verified(r.getString("signature"));
+    boolean valid = claims != null && (end ? ChainCloser.TYPE : Checkpointer.TYPE).equals(claims.getValue("typ"))
+      && chain.equals(claims.getValue("chainId")) && claims.getValue("chainSeq") instanceof Number n
+      && n.longValue() == seq && io.openbureau.identity.BorrowerKeys.hex(head).equals(claims.getValue("headHash"));
+    Long rowId = r.getLong("row_id");
+    boolean rowMatches = rowId != null && Arrays.equals(head, r.getBuffer("row_hash").getBytes());
+    boolean anchored = false;
+    boolean forged = false;
+    if (rowId == null && r.getBuffer("anchor_hash") != null) {
+      long anchorSeq = r.getLong("anchor_seq");
+      byte[] anchorHash = r.getBuffer("anchor_hash").getBytes();
+      if (anchorHolds(r, chain, anchorSeq, anchorHash)) {
+        // the checkpointed row was dropped by retention; the anchor at its very place must agree
+        anchored = anchorSeq != seq || Arrays.equals(anchorHash, head);
+      } else {
+        forged = true;
+      }
+    }
+    return new Signed(end, r.getLong("id"), r.getOffsetDateTime("at").toInstant(), chain, seq, valid, rowId,
+      rowId == null ? null : r.getOffsetDateTime("row_at").toInstant(), rowMatches, anchored, forged);
+  }
+
+  /** On the event loop: the checked signatures against the walk, then the uncovered rows. */
+  private Future<Void> judge(Walk walk, List<Signed> seen) {
+    Map<String, Long> missingBeyond = new HashMap<>();
+    Map<String, Signed> lastCovered = new HashMap<>();
+    Map<String, Signed> ends = new HashMap<>();
+    java.util.Set<String> badSignatures = new java.util.HashSet<>();
+    for (Signed c : seen) {
+      ChainEnds walked = walk.chains.get(c.chainId());
+      long rowId = c.rowId() == null ? -1 : c.rowId();
+      Instant at = c.rowAt() == null ? c.at() : c.rowAt();
+      if (!c.valid()) {
+        walk.broken(new Broken(rowId, at, c.chainId(), c.chainSeq(), "checkpoint_signature", c.id(), c.end(), false));
+        badSignatures.add(c.chainId());
+        continue;
+      }
+      if (c.end()) {
+        ends.put(c.chainId(), c);
+      } else {
+        lastCovered.merge(c.chainId(), c, (a, b) -> a.chainSeq() >= b.chainSeq() ? a : b);
+      }
+      if (c.rowId() != null) {
+        if (!c.rowMatches()) {
+          walk.broken(new Broken(rowId, at, c.chainId(), c.chainSeq(), "checkpoint_mismatch", c.id(), c.end(), false));
+        }
+      } else if (c.anchorForged()) {
+        walk.broken(new Broken(-1, c.at(), c.chainId(), c.chainSeq(), "anchor_forged", c.id(), c.end(), false));
+      } else if (c.anchored()) {
+        continue; // dropped by retention
+      } else if (walked == null) {
+        walk.broken(new Broken(-1, c.at(), c.chainId(), c.chainSeq(), "chain_missing", c.id(), c.end(), false));
+      } else if (c.chainSeq() > walked.lastSeq) {
+        missingBeyond.merge(c.chainId(), c.chainSeq(), Math::max);
+      } else if (c.chainSeq() < walked.firstSeq) {
+        walk.broken(new Broken(-1, c.at(), c.chainId(), c.chainSeq(), "checkpointed_row_missing", c.id(), c.end(),
+          false));
+      }
+      // a missing row inside the walked part is already a seq_gap
+    }
+    missingBeyond.forEach((chain, seq) -> {
+      ChainEnds e = walk.chains.get(chain);
+      walk.broken(new Broken(e.lastId, e.lastAt, chain, e.lastSeq, "tail_missing"));
+    });
+    return unaccounted(walk, lastCovered, ends, badSignatures);
+  }
+
+  /**
+   * Rows no signature covers. After a signed chain end nothing may follow; after a chain's last
+   * checkpoint (or in a chain with none) rows are allowed only while a live writer can still sign
+   * them: younger than {@link Trust#accountableWindow()}. Older ones (or ones dated in the future)
+   * are {@code unaccounted_rows}, naming the first such row; {@code crashTail} when they span no
+   * more than that window after the last signature and the chain has no signed end, as a writer
+   * killed outright leaves them (forged rows can look like that too: the flag is a hint). A chain
+   * with a bad signature is named by it ({@code checkpoint_signature}) instead.
+   */
+  private Future<Void> unaccounted(Walk walk, Map<String, Signed> lastCovered, Map<String, Signed> ends,
+                                   java.util.Set<String> badSignatures) {
+    Instant now = Instant.now();
+    Instant oldest = now.minus(trust.accountableWindow());
+    Instant newest = now.plus(trust.accountableWindow());
+    List<String> lookup = new ArrayList<>();
+    List<Long> lookupSeqs = new ArrayList<>();
+    Map<String, Long> firstSeqOf = new HashMap<>();
+    walk.chains.forEach((chain, e) -> {
+      if (badSignatures.contains(chain)) {
+        return; // already named by its checkpoint_signature: its rows' cover is unknown, not missing
+      }
+      Signed end = ends.get(chain);
+      Signed cp = lastCovered.get(chain);
+      long covered = end != null ? end.chainSeq() : cp == null ? 0 : cp.chainSeq();
+      if (e.lastSeq <= covered) {
+        return;
+      }
+      long first = Math.max(covered + 1, e.firstSeq);
+      if (first == e.firstSeq) {
+        judgeUncovered(walk, chain, e, e.firstId, e.firstAt, first, end != null, cp, oldest, newest);
+      } else {
+        lookup.add(chain);
+        lookupSeqs.add(first);
+        firstSeqOf.put(chain, first);
+      }
+    });
+    if (lookup.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery(FIRST_UNCOVERED).execute(Tuple.tuple().addArrayOfString(lookup.toArray(new String[0]))
+      .addArrayOfLong(lookupSeqs.toArray(new Long[0]))).map(rows -> {
+        for (Row r : rows) {
+          String chain = r.getString("chain_id");
+          judgeUncovered(walk, chain, walk.chains.get(chain), r.getLong("id"), r.getOffsetDateTime("at").toInstant(),
+            firstSeqOf.get(chain), ends.containsKey(chain), lastCovered.get(chain), oldest, newest);
         }
         return null;
       });
   }
 
-  /**
-   * Signed checkpoints of the walked chains against the stored rows. A checkpointed row inside
-   * the walked part must still carry the signed hash; one beyond it must still exist (else the
-   * chain's tail was deleted: the last surviving row is named).
-   */
-  private Future<Integer> checkpoints(Walk walk) {
-    if (walk.chains.isEmpty()) {
-      return Future.succeededFuture(0);
+  private void judgeUncovered(Walk walk, String chain, ChainEnds e, long id, Instant at, long seq, boolean ended,
+                              Signed cp, Instant oldest, Instant newest) {
+    if (!ended && at.isAfter(oldest) && at.isBefore(newest)) {
+      return; // a live writer may still sign it
     }
-    List<String> chainIds = new ArrayList<>(walk.chains.keySet());
-    Long[] firstSeqs = chainIds.stream().map(c -> walk.chains.get(c).firstSeq).toArray(Long[]::new);
-    return pool.preparedQuery(CHECKPOINTS).execute(Tuple.tuple().addArrayOfString(chainIds.toArray(new String[0])).addArrayOfLong(firstSeqs)).map(rows -> {
-      Map<String, Long> missingBeyond = new HashMap<>();
-      for (Row r : rows) {
-        String chain = r.getString("chain_id");
-        long seq = r.getLong("chain_seq");
-        ChainEnds ends = walk.chains.get(chain);
-        Long id = r.getLong("id");
-        if (id == null) {
-          if (seq > ends.lastSeq) {
-            missingBeyond.put(chain, seq);
-          }
-          // a missing row inside the walked part is already a seq_gap
-        } else if (!Arrays.equals(r.getBuffer("head_hash").getBytes(), r.getBuffer("row_hash").getBytes())) {
-          walk.broken(new Broken(id, r.getOffsetDateTime("at").toInstant(), chain, seq, "checkpoint_mismatch"));
-        }
-      }
-      missingBeyond.forEach((chain, seq) -> {
-        ChainEnds ends = walk.chains.get(chain);
-        walk.broken(new Broken(ends.lastId, ends.lastAt, chain, ends.lastSeq, "tail_missing"));
-      });
-      return rows.size();
-    });
+    Instant base = cp != null ? cp.at() : at;
+    boolean crash = !ended && !e.lastAt.isAfter(base.plus(trust.accountableWindow()));
+    walk.broken(new Broken(id, at, chain, seq, "unaccounted_rows", null, false, crash));
   }
 }

@@ -67,14 +67,15 @@ public final class ComplianceRoutes {
   private final ChainVerifier verifier;
 
   public ComplianceRoutes(Vertx vertx, AccessLogRepository repository, AuditWriter audit, BorrowerKeys keys,
-                          ComplianceSettings settings, BureauConfig.Postgres pg) {
+                          ComplianceSettings settings, BureauConfig.Postgres pg, io.openbureau.consent.ReceiptSigner signer) {
     this.vertx = vertx;
     this.repository = repository;
     this.audit = audit;
     this.keys = keys;
     this.settings = settings;
     this.verifier = new ChainVerifier(vertx, repository.pool(), pg, settings.verifyBatchRows(),
-      settings.verifyParallelism());
+      settings.verifyParallelism(), new ChainVerifier.Trust(signer, settings.checkpointIntervalSeconds(),
+        settings.accountableWindow()));
   }
 
   public void mount(RouteMounter routes, Guards guards) {

@@ -11,7 +11,17 @@ import io.vertx.core.json.JsonObject;
 public record ComplianceSettings(int defaultRangeDays, int maxRangeDays, int exportFetchRows, int verifyBatchRows,
                                  int verifyParallelism,
                                  int checkpointIntervalSeconds, int retentionMonths, int partitionCheckHours,
-                                 Alerts alerts) {
+                                 Alerts alerts, int checkpointGraceSeconds) {
+
+  /**
+   * How long rows no signed checkpoint covers yet may stay so: a live writer signs its head every
+   * {@code checkpointIntervalSeconds}; {@code compliance.checkpointGraceSeconds} more allow for a
+   * slow commit or signature and clock differences between instances. Older uncovered rows are
+   * {@code unaccounted_rows} in verify.
+   */
+  public java.time.Duration accountableWindow() {
+    return java.time.Duration.ofSeconds((long) checkpointIntervalSeconds + checkpointGraceSeconds);
+  }
 
   /** Thresholds of {@code GET /v1/compliance/alerts}. */
   public record Alerts(int overBorrowingLenders, int fishingDeniedCount, double fishingDeniedShare,
@@ -41,7 +51,8 @@ public record ComplianceSettings(int defaultRangeDays, int maxRangeDays, int exp
         r.intIn("compliance.alerts.fishingMinInquiries", 10, 1, 10_000_000),
         r.intIn("compliance.alerts.fishingPeopleWithoutConsent", 10, 1, 10_000_000),
         r.intIn("compliance.alerts.sampleSize", 5, 1, 100),
-        r.intIn("compliance.alerts.maxAlerts", 100, 1, 10_000)));
+        r.intIn("compliance.alerts.maxAlerts", 100, 1, 10_000)),
+      r.intIn("compliance.checkpointGraceSeconds", 30, 1, 86_400));
     if (s.defaultRangeDays() > s.maxRangeDays()) {
       r.problem("compliance.defaultRangeDays must not exceed compliance.maxRangeDays");
     }

@@ -62,7 +62,15 @@ public record BureauConfig(
                      String devSigningKeyPem) {
   }
 
-  public record Signing(String keyId, String privateKeyPem, String publicKeyPem, boolean development) {
+  public record Signing(String keyId, String privateKeyPem, String publicKeyPem, boolean development,
+                        List<PreviousKey> previousPublicKeys) {
+    public Signing(String keyId, String privateKeyPem, String publicKeyPem, boolean development) {
+      this(keyId, privateKeyPem, publicKeyPem, development, List.of());
+    }
+  }
+
+  /** A public key the bureau signed with before a rotation: its old checkpoints and anchors still verify. */
+  public record PreviousKey(String keyId, String publicKeyPem) {
   }
 
   /** The scorecard file (config/scorecard.yaml unless {@code scoring.scorecardFile} says otherwise). */
@@ -129,7 +137,8 @@ public record BureauConfig(
       r.required("signing.keyId", null),
       r.required("signing.privateKeyPem", null),
       r.required("signing.publicKeyPem", null),
-      r.bool("signing.development", false));
+      r.bool("signing.development", false),
+      previousKeys(r, json));
     if ("production".equals(env) && signing.development()) {
       r.problem("signing: the development signing key may not be used with env: production");
     }
@@ -146,6 +155,35 @@ public record BureauConfig(
         }
       }
     }
+  }
+
+  /** {@code signing.previousPublicKeys}: a list of {@code {keyId, publicKeyPem}} (the PEM file is read at start-up). */
+  private static List<PreviousKey> previousKeys(Reader r, JsonObject json) {
+    Object v = json.getJsonObject("signing", new JsonObject()).getValue("previousPublicKeys");
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray arr)) {
+      r.problem("signing.previousPublicKeys must be a list of {keyId, publicKeyPem}");
+      return List.of();
+    }
+    String current = json.getJsonObject("signing", new JsonObject()).getString("keyId");
+    List<PreviousKey> keys = new ArrayList<>();
+    Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < arr.size(); i++) {
+      String at = "signing.previousPublicKeys[" + i + "]";
+      if (!(arr.getValue(i) instanceof JsonObject o) || !(o.getValue("keyId") instanceof String kid)
+        || !(o.getValue("publicKeyPem") instanceof String pem) || kid.isBlank() || pem.isBlank()) {
+        r.problem(at + " must be a mapping with keyId and publicKeyPem");
+        continue;
+      }
+      if (kid.equals(current) || !seen.add(kid)) {
+        r.problem(at + ".keyId '" + kid + "' is already used by another signing key");
+        continue;
+      }
+      keys.add(new PreviousKey(kid, pem));
+    }
+    return List.copyOf(keys);
   }
 
   private static List<Issuer> issuers(Reader r, JsonObject json, String env) {

@@ -21,6 +21,10 @@ import java.security.spec.RSAPublicKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The bureau's RS256 signing key: signs consent receipts (compact JWS) and publishes the public
@@ -34,11 +38,21 @@ public final class ReceiptSigner {
   private final String keyId;
   private final PrivateKey privateKey;
   private final RSAPublicKey publicKey;
+  /** Every key a signature of the bureau may carry: the current one first, then the previous ones. */
+  private final Map<String, RSAPublicKey> verificationKeys;
 
   ReceiptSigner(String keyId, PrivateKey privateKey, RSAPublicKey publicKey) {
+    this(keyId, privateKey, publicKey, Map.of());
+  }
+
+  ReceiptSigner(String keyId, PrivateKey privateKey, RSAPublicKey publicKey, Map<String, RSAPublicKey> previous) {
     this.keyId = keyId;
     this.privateKey = privateKey;
     this.publicKey = publicKey;
+    Map<String, RSAPublicKey> keys = new LinkedHashMap<>();
+    keys.put(keyId, publicKey);
+    previous.forEach(keys::putIfAbsent);
+    this.verificationKeys = Collections.unmodifiableMap(keys);
   }
 
   /** Blocking: reads the PEM files of {@code signing.*}. */
@@ -56,12 +70,37 @@ public final class ReceiptSigner {
           throw new ConfigException("signing.publicKeyPem does not match signing.privateKeyPem");
         }
       }
-      return new ReceiptSigner(signing.keyId(), priv, pub);
+      return new ReceiptSigner(signing.keyId(), priv, pub, previousKeys(rsa, signing));
     } catch (IOException e) {
       throw new ConfigException("signing: cannot read key file: " + e.getMessage());
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new ConfigException("signing.privateKeyPem is not a valid PEM RSA private key (PKCS#8)");
     }
+  }
+
+  /** {@code signing.previousPublicKeys}: each must be a readable PEM RSA public key (refused at start-up). */
+  private static Map<String, RSAPublicKey> previousKeys(KeyFactory rsa, BureauConfig.Signing signing) {
+    Map<String, RSAPublicKey> keys = new LinkedHashMap<>();
+    List<BureauConfig.PreviousKey> previous = signing.previousPublicKeys() == null ? List.of() : signing.previousPublicKeys();
+    for (int i = 0; i < previous.size(); i++) {
+      BureauConfig.PreviousKey k = previous.get(i);
+      String at = "signing.previousPublicKeys[" + i + "] (" + k.keyId() + ")";
+      String pem;
+      try {
+        pem = Files.readString(Path.of(k.publicKeyPem()));
+      } catch (IOException | RuntimeException e) {
+        throw new ConfigException(at + ": cannot read " + k.publicKeyPem() + ": " + e.getMessage());
+      }
+      try {
+        if (!(rsa.generatePublic(new X509EncodedKeySpec(der(pem))) instanceof RSAPublicKey pub)) {
+          throw new ConfigException(at + " is not an RSA public key");
+        }
+        keys.put(k.keyId(), pub);
+      } catch (GeneralSecurityException | IllegalArgumentException e) {
+        throw new ConfigException(at + " is not a valid PEM RSA public key (X.509 SubjectPublicKeyInfo)");
+      }
+    }
+    return keys;
   }
 
   public String keyId() {
@@ -82,12 +121,52 @@ public final class ReceiptSigner {
     }
   }
 
-  /** {@code {"keys": [JWK]}} for {@code /.well-known/jwks.json}. */
+  /**
+   * {@code {"keys": [JWK, ...]}} for {@code /.well-known/jwks.json}: the current key first, then the
+   * previous ones (what was signed before a rotation stays verifiable by outsiders).
+   */
   public JsonObject jwks() {
-    JsonObject jwk = new JsonObject().put("kty", "RSA").put("use", "sig").put("alg", "RS256").put("kid", keyId)
-      .put("n", B64URL.encodeToString(unsigned(publicKey.getModulus())))
-      .put("e", B64URL.encodeToString(unsigned(publicKey.getPublicExponent())));
-    return new JsonObject().put("keys", new JsonArray().add(jwk));
+    JsonArray keys = new JsonArray();
+    verificationKeys.forEach((kid, key) -> keys.add(new JsonObject().put("kty", "RSA").put("use", "sig")
+      .put("alg", "RS256").put("kid", kid)
+      .put("n", B64URL.encodeToString(unsigned(key.getModulus())))
+      .put("e", B64URL.encodeToString(unsigned(key.getPublicExponent())))));
+    return new JsonObject().put("keys", keys);
+  }
+
+  /** The bureau's public keys by key id, the current one first. */
+  public Map<String, RSAPublicKey> verificationKeys() {
+    return verificationKeys;
+  }
+
+  /**
+   * Blocking (RSA): the claims of a compact JWS this bureau signed (RS256, a {@code kid} of
+   * {@link #verificationKeys}, no {@code crit}), or null when it is anything else.
+   */
+  public JsonObject verified(String jws) {
+    if (jws == null) {
+      return null;
+    }
+    String[] parts = jws.split("\\.", -1);
+    if (parts.length != 3) {
+      return null;
+    }
+    try {
+      JsonObject header = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8));
+      RSAPublicKey key = header.getValue("kid") instanceof String kid ? verificationKeys.get(kid) : null;
+      if (key == null || !"RS256".equals(header.getValue("alg")) || header.containsKey("crit")) {
+        return null;
+      }
+      Signature sig = Signature.getInstance("SHA256withRSA");
+      sig.initVerify(key);
+      sig.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+      if (!sig.verify(Base64.getUrlDecoder().decode(parts[2]))) {
+        return null;
+      }
+      return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return null;
+    }
   }
 
   /** Big-endian without the sign byte (RFC 7518 6.3.1). */

@@ -9,6 +9,7 @@ import io.openbureau.auth.TrustedIssuers;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.compliance.AccessLogRepository;
 import io.openbureau.compliance.BorrowerRoutes;
+import io.openbureau.compliance.ChainCloser;
 import io.openbureau.compliance.Checkpointer;
 import io.openbureau.compliance.ComplianceRoutes;
 import io.openbureau.compliance.ComplianceSettings;
@@ -60,6 +61,7 @@ public final class HttpVerticle extends VerticleBase {
   private RedisStore redis;
   private ReceiptSigner signer;
   private AuditWriter audit;
+  private ChainCloser closer;
   private HttpServer server;
 
   public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
@@ -117,7 +119,8 @@ public final class HttpVerticle extends VerticleBase {
     ScoreStore scores = new ScoreStore(loaded.scorecard(), redis, pool);
     new FurnishingRoutes(new FurnishingService(pool, scores), borrowerKeys).mount(routes, guards);
     new ConsentRoutes(vertx, config, pool, redis, signer).mount(routes, guards);
-    audit = new AuditWriter(vertx, pool, AuditSettings.from(config), registry);
+    AuditSettings auditSettings = AuditSettings.from(config);
+    audit = new AuditWriter(vertx, pool, auditSettings, registry);
     InquiryService inquiries = new InquiryService(pool, redis, new ConsentDecisions(pool, redis), scores, memberStatus,
       InquirySettings.from(config), registry);
     new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry).mount(routes);
@@ -128,9 +131,13 @@ public final class HttpVerticle extends VerticleBase {
     compliancePool = Database.pool(vertx, config.postgres(), Math.max(2, config.postgres().poolSize() / 2),
       java.util.Map.of("plan_cache_mode", "force_generic_plan"));
     AccessLogRepository accessLog = new AccessLogRepository(compliancePool);
-    new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance, config.postgres()).mount(routes, guards);
+    new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance, config.postgres(), signer).mount(routes, guards);
     new BorrowerRoutes(accessLog, audit, borrowerKeys, new ReportReader(pool), scores, inquiries).mount(routes, guards);
     new Checkpointer(vertx, pool, audit, signer).start(compliance.checkpointIntervalSeconds());
+    // a chain the writer leaves (uncertain commit, graceful stop) gets a signed end: nothing may follow it
+    closer = new ChainCloser(vertx, pool, signer, java.time.Duration.ofMillis(2L * auditSettings.commitTimeoutMillis()));
+    audit.onAbandoned(closer::abandoned);
+    closer.start(compliance.checkpointIntervalSeconds());
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
@@ -146,7 +153,10 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> stop() {
     Future<Void> closing = server == null ? Future.succeededFuture()
       : server.shutdown(config.http().shutdownGraceSeconds(), TimeUnit.SECONDS);
-    return closing.eventually(() -> Future.join(pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
+    // in-flight requests are done: sign the end of this writer's chain before the pool goes
+    Future<Void> ended = closing.transform(ar -> closer == null ? Future.<Void>succeededFuture()
+      : closer.stop(audit, AuditSettings.from(config).commitTimeoutMillis() + 1000L));
+    return ended.eventually(() -> Future.join(pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
       redis.close()));
   }
 }

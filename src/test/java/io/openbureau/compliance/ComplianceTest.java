@@ -383,11 +383,11 @@ class ComplianceTest {
         + " VALUES (nextval('access_log_id_seq'), '" + at + "', 'ancient', " + at.getYear() + ", 'INQUIRY', 'lender',"
         + " 'DENIED', '\\x00', '\\x01')");
     }
-    String dry = MaintenanceCommand.retention(bureau.config().postgres(), 60, true, now);
+    String dry = MaintenanceCommand.retention(bureau.config(), 60, true, now);
     assertTrue(dry.contains("would drop " + old + " (1 rows"), dry);
     assertNotNull(bureau.sqlString("SELECT to_regclass('" + old + "')"), "a dry run changes nothing");
 
-    String done = MaintenanceCommand.retention(bureau.config().postgres(), 60, false, now);
+    String done = MaintenanceCommand.retention(bureau.config(), 60, false, now);
     assertTrue(done.contains("dropped " + old), done);
     assertFalse(done.contains(young), done);
     assertNull(bureau.sqlString("SELECT to_regclass('" + old + "')"));
@@ -398,7 +398,7 @@ class ComplianceTest {
     assertEquals(1, bureau.count("SELECT count(*) FROM maintenance_log WHERE action = 'ACCESS_LOG_RETENTION_DROP'"
       + " AND details->>'partition' = '" + old + "' AND (details->>'rows')::int = 1"));
     assertEquals(1, bureau.count("SELECT count(*) FROM audit_anchors WHERE chain_id = 'ancient' AND partition = '" + old + "'"));
-    String again = MaintenanceCommand.retention(bureau.config().postgres(), 60, false, now);
+    String again = MaintenanceCommand.retention(bureau.config(), 60, false, now);
     assertTrue(again.contains("dropped 0 partition(s)"), again);
   }
 
