@@ -9,9 +9,14 @@ import io.openbureau.auth.TrustedIssuers;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.compliance.AccessLogRepository;
 import io.openbureau.compliance.BorrowerRoutes;
+import io.openbureau.compliance.CheckpointFeed;
 import io.openbureau.compliance.Checkpointer;
 import io.openbureau.compliance.ComplianceRoutes;
 import io.openbureau.compliance.ComplianceSettings;
+import io.openbureau.compliance.ProofRoutes;
+import io.openbureau.compliance.WitnessCheck;
+import io.openbureau.compliance.WitnessPush;
+import io.openbureau.compliance.WitnessSettings;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.consent.ConsentRoutes;
@@ -60,6 +65,7 @@ public final class HttpVerticle extends VerticleBase {
   private RedisStore redis;
   private ReceiptSigner signer;
   private AuditWriter audit;
+  private Checkpointer checkpointer;
   private HttpServer server;
 
   public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
@@ -130,7 +136,13 @@ public final class HttpVerticle extends VerticleBase {
     AccessLogRepository accessLog = new AccessLogRepository(compliancePool);
     new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance, config.postgres()).mount(routes, guards);
     new BorrowerRoutes(accessLog, audit, borrowerKeys, new ReportReader(pool), scores, inquiries).mount(routes, guards);
-    new Checkpointer(vertx, pool, audit, signer).start(compliance.checkpointIntervalSeconds());
+    WitnessSettings witness = WitnessSettings.from(config);
+    new CheckpointFeed(compliancePool).mount(routes);
+    new WitnessCheck(vertx, compliancePool, audit, signer).mount(routes, guards);
+    new ProofRoutes(vertx, compliancePool, audit, borrowerKeys, compliance.checkpointIntervalSeconds()).mount(routes, guards);
+    checkpointer = new Checkpointer(vertx, pool, audit, signer, witness.checkpointMaxRows(),
+      witness.pushEnabled() ? new WitnessPush(vertx, witness) : null);
+    checkpointer.start(compliance.checkpointIntervalSeconds());
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
@@ -144,6 +156,9 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (checkpointer != null) {
+      checkpointer.stop();
+    }
     Future<Void> closing = server == null ? Future.succeededFuture()
       : server.shutdown(config.http().shutdownGraceSeconds(), TimeUnit.SECONDS);
     return closing.eventually(() -> Future.join(pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
