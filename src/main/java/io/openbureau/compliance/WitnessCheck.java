@@ -127,7 +127,7 @@ public final class WitnessCheck {
     List<Entry> signed = entries.stream().filter(e -> e.cp() != null).toList();
     String[] chains = signed.stream().map(e -> e.cp().chainId()).toArray(String[]::new);
     Long[] seqs = signed.stream().map(e -> e.cp().chainSeq()).toArray(Long[]::new);
-    Tuple keys = Tuple.of(chains, seqs);
+    Tuple keys = Tuple.tuple().addArrayOfString(chains).addArrayOfLong(seqs);
     Future<Map<Key, Row>> stored = signed.isEmpty() ? Future.succeededFuture(Map.of())
       : pool.preparedQuery(STORED).execute(keys).map(WitnessCheck::byKey);
     Future<Map<Key, Row>> heads = signed.isEmpty() ? Future.succeededFuture(Map.of())
