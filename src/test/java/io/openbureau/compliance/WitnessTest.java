@@ -277,6 +277,30 @@ class WitnessTest {
   }
 
   @Test
+  @Order(0)
+  @DisplayName("the push queue is bounded: when the witness cannot keep up, the oldest are dropped, never the process")
+  void pushQueueIsBounded() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      // a port nothing listens on: every attempt fails
+      WitnessSettings settings = new WitnessSettings(16, "http://127.0.0.1:" + TestBureau.freePort() + "/w", 3, 1_000_000,
+        500, 1000);
+      WitnessPush push = new WitnessPush(vertx, settings);
+      java.util.concurrent.CompletableFuture<Integer> queued = new java.util.concurrent.CompletableFuture<>();
+      vertx.runOnContext(v -> {
+        for (int i = 1; i <= 50; i++) {
+          push.offer(i, "chain", i, "jws-" + i);
+        }
+        queued.complete(push.queued());
+        push.close();
+      });
+      assertEquals(3, TestBureau.await(queued));
+    } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
   @Order(2)
   @DisplayName("a row no checkpoint covers yet answers 409 not_checkpointed with Retry-After; others' rows are 404")
   void notYetCheckpointed() throws Exception {
