@@ -40,6 +40,15 @@ import java.util.List;
  * merkleRoot (hex), merkle: "RFC9162-SHA256", at, iat}}, hashed and signed on a worker thread,
  * verifiable with {@code /.well-known/jwks.json}.
  *
+ * <p><b>The uncovered window.</b> Rows newer than their chain's last checkpoint are held to
+ * nothing signed yet: at most {@code checkpointIntervalSeconds} (default 5) of rows, and never more
+ * than {@code checkpointMaxRows}, plus the milliseconds of a read-back, a signature and an insert.
+ * While the writer lives, even those are guarded: the read-back must end at the head it holds in
+ * memory, so a chain rewritten in the database is refused a signature (logged as an error). What
+ * remains open to someone who controls the database but not the signing key is the unsigned tail
+ * of a chain whose writer stopped (a crash, or a chain abandoned after a failed commit): up to one
+ * interval of rows per writer. Everything before is fixed once a witness holds the checkpoint.
+ *
  * <p>Checkpoints are inserted under a transaction-scoped advisory lock, so their ids commit in
  * ascending order: a reader of the feed ({@code after=<id>}) who has seen id n will never later
  * find a smaller id appear (no skips).
@@ -151,7 +160,13 @@ public final class Checkpointer {
           return span;
         });
       })
-      .onFailure(e -> LOG.warn("access-log checkpoint of chain {} failed: {}", head.chainId(), e.getMessage()))
+      .onFailure(e -> {
+        if (e instanceof IllegalStateException) {
+          LOG.error("access-log checkpoint refused: {}", e.getMessage()); // the database disagrees with the writer
+        } else {
+          LOG.warn("access-log checkpoint of chain {} failed: {}", head.chainId(), e.getMessage());
+        }
+      })
       .onComplete(ar -> {
         running = false;
         if (ar.succeeded() && ar.result().toSeq() < head.chainSeq()) {

@@ -568,6 +568,60 @@ class WitnessTest {
 
   @Test
   @Order(8)
+  @DisplayName("a chain changed in the database before its checkpoint is refused a signature")
+  void changedBeforeCheckpointIsNotSigned() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    io.vertx.sqlclient.Pool pool = Database.pool(vertx, bureau.config().postgres(), 2);
+    try {
+      io.vertx.core.Context ctx = vertx.getOrCreateContext();
+      io.openbureau.audit.AuditWriter writer = new io.openbureau.audit.AuditWriter(vertx, pool,
+        io.openbureau.audit.AuditSettings.from(bureau.config()), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+      Checkpointer checkpointer = new Checkpointer(vertx, pool, writer,
+        io.openbureau.consent.ReceiptSigner.load(bureau.config().signing()));
+      io.openbureau.audit.AccessLogEntry.Draft draft = new io.openbureau.audit.AccessLogEntry.Draft("COMPLIANCE_READ",
+        "compliance", "officer-2", null, null, null, null, "GRANTED", null, null, "wt-refused", null, null);
+      on(ctx, () -> writer.append(draft).compose(e -> writer.append(draft)).compose(e -> writer.append(draft)));
+      String chain = bureau.sqlString("SELECT chain_id FROM access_log WHERE request_id = 'wt-refused' LIMIT 1");
+      String where = " FROM access_log WHERE chain_id = '" + chain + "' AND chain_seq = ";
+      String middle = bureau.sqlString("SELECT encode(row_hash, 'hex')" + where + 2);
+      String head = bureau.sqlString("SELECT encode(row_hash, 'hex')" + where + 3);
+      String forged = HEX.formatHex(PlainMerkle.sha("forged".getBytes(StandardCharsets.UTF_8)));
+      String count = "SELECT count(*) FROM audit_checkpoints WHERE chain_id = '" + chain + "'";
+      String set = "SET session_replication_role = replica; UPDATE access_log SET row_hash = '\\x";
+      String at = "' WHERE chain_id = '" + chain + "' AND chain_seq = ";
+
+      bureau.sql(set + forged + at + 2); // a middle row re-hashed: no longer links
+      on(ctx, checkpointer::checkpoint);
+      assertEquals(0, bureau.count(count));
+      bureau.sql(set + middle + at + 2);
+      bureau.sql(set + forged + at + 3); // the head re-hashed: not the head the writer committed
+      on(ctx, checkpointer::checkpoint);
+      assertEquals(0, bureau.count(count));
+      bureau.sql(set + head + at + 3);
+      on(ctx, checkpointer::checkpoint);
+      assertEquals(1, bureau.count(count));
+      assertEquals(1, bureau.count("SELECT from_seq" + " FROM audit_checkpoints WHERE chain_id = '" + chain + "'"));
+      assertEquals(3, bureau.count("SELECT chain_seq FROM audit_checkpoints WHERE chain_id = '" + chain + "'"));
+    } finally {
+      TestBureau.await(pool.close().toCompletionStage().toCompletableFuture());
+      vertx.close();
+    }
+  }
+
+  static <T> T on(io.vertx.core.Context ctx, java.util.function.Supplier<io.vertx.core.Future<T>> work) {
+    java.util.concurrent.CompletableFuture<T> done = new java.util.concurrent.CompletableFuture<>();
+    ctx.runOnContext(v -> work.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        done.complete(ar.result());
+      } else {
+        done.completeExceptionally(ar.cause());
+      }
+    }));
+    return TestBureau.await(done);
+  }
+
+  @Test
+  @Order(9)
   @DisplayName("a witness URL that is not http(s) stops start-up with a message naming compliance.witness.url")
   void badWitnessUrlRefusedAtStartUp() throws Exception {
     BureauConfig config = BureauConfig.from(TestBureau.testConfig("badwitness").mergeIn(new JsonObject()
