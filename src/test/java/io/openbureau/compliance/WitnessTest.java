@@ -410,6 +410,9 @@ class WitnessTest {
     assertTrue(out[0].startsWith("FAILED: checkpoint bad_signature"), out[0]);
     assertEquals(2, run(out, good.toString()));
     assertEquals(2, run(out, dir.resolve("missing.json").toString(), "--jwks", keys.toString()));
+    for (Path f : List.of(good, bad, size, keys, foreign, dir)) {
+      Files.delete(f);
+    }
   }
 
   static int run(String[] out, String... args) {
