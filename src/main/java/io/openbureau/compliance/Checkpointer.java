@@ -9,16 +9,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,10 +27,10 @@ import java.util.List;
  * <p>Each checkpoint covers the rows of its chain since the chain's previous checkpoint
  * ({@code fromSeq..chainSeq}, at most {@code checkpointMaxRows}) with a Merkle tree over their
  * {@code row_hash} ({@link MerkleTree}), so a person can be given an inclusion proof of one row.
- * The rows are read back from Postgres and must link to what this writer committed (each
- * {@code prev_hash} the previous {@code row_hash}, the first linked to the previous checkpoint,
- * the last equal to the head the writer holds in memory): a chain changed in the database before
- * its checkpoint is not signed.
+ * The leaves are the hashes the writer committed, held in memory until checkpointed
+ * ({@link AuditWriter#committed()}), never read back from the database: a row changed in the
+ * database before its checkpoint is signed as it was written, and the change shows in every
+ * comparison with the checkpoint (verify, the outsider's-copy verify, a proof that no longer fits).
  *
  * <p>The JWS is RS256 over {@code {iss, typ, chainId, chainSeq, headHash (hex), fromSeq, treeSize,
  * merkleRoot (hex), merkle: "RFC9162-SHA256", at, iat}}, hashed and signed on a worker thread,
@@ -42,12 +38,12 @@ import java.util.List;
  *
  * <p><b>The uncovered window.</b> Rows newer than their chain's last checkpoint are held to
  * nothing signed yet: at most {@code checkpointIntervalSeconds} (default 5) of rows, and never more
- * than {@code checkpointMaxRows}, plus the milliseconds of a read-back, a signature and an insert.
- * While the writer lives, even those are guarded: the read-back must end at the head it holds in
- * memory, so a chain rewritten in the database is refused a signature (logged as an error). What
- * remains open to someone who controls the database but not the signing key is the unsigned tail
- * of a chain whose writer stopped (a crash, or a chain abandoned after a failed commit): up to one
- * interval of rows per writer. Everything before is fixed once a witness holds the checkpoint.
+ * than {@code checkpointMaxRows}, plus the milliseconds of a signature and an insert. While the
+ * writer lives even those are safe from the database (it signs the hashes it holds). What is open
+ * to someone who controls the database but not the signing key is the unsigned tail of a chain
+ * whose writer stopped before checkpointing it (a crash, a chain abandoned after a failed commit):
+ * up to one interval of rows per writer. Everything older is fixed once a witness holds the
+ * checkpoint.
  *
  * <p>Checkpoints are inserted under a transaction-scoped advisory lock, so their ids commit in
  * ascending order: a reader of the feed ({@code after=<id>}) who has seen id n will never later
@@ -72,7 +68,7 @@ public final class Checkpointer {
   private record Covered(String chainId, long chainSeq, byte[] hash) {
   }
 
-  /** The rows of one checkpoint, read back and checked. */
+  /** The rows of one checkpoint (fromSeq 0: a checkpoint of the head alone, without a tree). */
   private record Span(String chainId, long fromSeq, long toSeq, List<byte[]> hashes) {
     byte[] last() {
       return hashes.get(hashes.size() - 1);
@@ -105,10 +101,9 @@ public final class Checkpointer {
 
   public void start(int intervalSeconds) {
     timer = vertx.setPeriodic(intervalSeconds * 1000L, id -> checkpoint());
-    // cheap: compares two longs; keeps a checkpoint's tree within maxRows between ticks
+    // cheap (one int); keeps a checkpoint's tree within maxRows between ticks
     fullTimer = vertx.setPeriodic(FULL_CHECK_MILLIS, id -> {
-      AuditWriter.Head head = writer.head();
-      if (head != null && head.chainSeq() - coveredSeq(head) >= maxRows) {
+      if (writer.heldCount() >= maxRows) {
         checkpoint();
       }
     });
@@ -126,50 +121,49 @@ public final class Checkpointer {
     }
   }
 
-  private long coveredSeq(AuditWriter.Head head) {
-    return last != null && last.chainId().equals(head.chainId()) ? last.chainSeq() : 0;
+  private long coveredSeq(String chainId) {
+    return last != null && last.chainId().equals(chainId) ? last.chainSeq() : 0;
   }
 
   /** Signs and stores the current head (at most maxRows past the last checkpoint) if it moved. */
   public Future<Void> checkpoint() {
-    AuditWriter.Head head = writer.head();
-    if (running || head == null || coveredSeq(head) >= head.chainSeq()) {
+    AuditWriter.Committed held = writer.committed();
+    if (running || held.hashes().isEmpty()) {
       return Future.succeededFuture();
     }
+    long covered = coveredSeq(held.chainId());
+    long headSeq = held.fromSeq() + held.hashes().size() - 1;
+    if (covered >= headSeq) {
+      return Future.succeededFuture();
+    }
+    Span span;
+    if (covered + 1 < held.fromSeq()) {
+      // the writer let go of hashes no checkpoint covered (checkpoints failed for long): sign where
+      // they end, without a tree, then go on with trees
+      span = new Span(held.chainId(), 0, held.fromSeq() - 1, List.of(held.prevHash()));
+    } else {
+      long to = Math.min(headSeq, covered + maxRows);
+      int start = (int) (covered + 1 - held.fromSeq());
+      span = new Span(held.chainId(), covered + 1, to, held.hashes().subList(start, start + (int) (to - covered)));
+    }
     running = true;
-    long from = coveredSeq(head) + 1;
-    long to = Math.min(head.chainSeq(), from + maxRows - 1);
-    byte[] prev = from > 1 ? last.hash() : null;
     Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    return pg.preparedQuery(ROWS).execute(Tuple.of(head.chainId(), from, to))
-      .map(rows -> span(head, from, to, prev, rows))
-      .compose(span -> vertx.executeBlocking(() -> {
-        byte[] root = MerkleTree.of(span.hashes()).root();
-        String jws = signer.sign(claims(span, root, at));
-        return new Object[] {span, root, jws};
-      }, false))
-      .compose(done -> {
-        Span span = (Span) done[0];
-        byte[] root = (byte[]) done[1];
-        String jws = (String) done[2];
-        return insert(span, root, jws, at).map(id -> {
-          last = new Covered(span.chainId(), span.toSeq(), span.last());
-          if (id != null && push != null) {
-            push.offer(id, span.chainId(), span.toSeq(), jws);
-          }
-          return span;
-        });
-      })
-      .onFailure(e -> {
-        if (e instanceof IllegalStateException) {
-          LOG.error("access-log checkpoint refused: {}", e.getMessage()); // the database disagrees with the writer
-        } else {
-          LOG.warn("access-log checkpoint of chain {} failed: {}", head.chainId(), e.getMessage());
+    return vertx.executeBlocking(() -> {
+        byte[] root = span.fromSeq() == 0 ? null : MerkleTree.of(span.hashes()).root();
+        return new Signed(root, signer.sign(claims(span, root, at)));
+      }, false)
+      .compose(signed -> insert(span, signed, at).map(id -> {
+        last = new Covered(span.chainId(), span.toSeq(), span.last());
+        writer.release(span.chainId(), span.toSeq());
+        if (id != null && push != null) {
+          push.offer(id, span.chainId(), span.toSeq(), signed.jws());
         }
-      })
+        return span;
+      }))
+      .onFailure(e -> LOG.warn("access-log checkpoint of chain {} failed: {}", span.chainId(), e.getMessage()))
       .onComplete(ar -> {
         running = false;
-        if (ar.succeeded() && ar.result().toSeq() < head.chainSeq()) {
+        if (ar.succeeded() && ar.result().toSeq() < headSeq) {
           vertx.runOnContext(v -> checkpoint()); // more than maxRows behind: the next span right away
         }
       })
@@ -177,45 +171,25 @@ public final class Checkpointer {
       .recover(e -> Future.succeededFuture());
   }
 
+  private record Signed(byte[] root, String jws) {
+  }
+
   /** The id of the new checkpoint, or null when (chainId, chainSeq) was already checkpointed. */
-  private Future<Long> insert(Span span, byte[] root, String jws, Instant at) {
+  private Future<Long> insert(Span span, Signed signed, Instant at) {
     return pg.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(INSERT_LOCK))
       .compose(v -> conn.preparedQuery(INSERT).execute(Tuple.of(AccessLogRepository.utc(at), span.chainId(),
-        span.toSeq(), Buffer.buffer(span.last()), jws, span.fromSeq(), Buffer.buffer(root))))
+        span.toSeq(), Buffer.buffer(span.last()), signed.jws(), signed.root() == null ? null : span.fromSeq(),
+        signed.root() == null ? null : Buffer.buffer(signed.root()))))
       .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong("id")));
   }
 
-  /** The rows fromSeq..toSeq as committed by this writer, or a failure if the database disagrees. */
-  private static Span span(AuditWriter.Head head, long from, long to, byte[] prev, RowSet<Row> rows) {
-    List<byte[]> hashes = new ArrayList<>(rows.size());
-    long expected = from;
-    byte[] link = prev;
-    for (Row r : rows) {
-      byte[] rowPrev = r.getBuffer("prev_hash").getBytes();
-      if (r.getLong("chain_seq") != expected || (link != null && !MessageDigest.isEqual(link, rowPrev))) {
-        throw new IllegalStateException("chain " + head.chainId() + " in the database does not link at seq "
-          + expected + "; not signing it");
-      }
-      link = r.getBuffer("row_hash").getBytes();
-      hashes.add(link);
-      expected++;
-    }
-    if (expected != to + 1) {
-      throw new IllegalStateException("chain " + head.chainId() + " lacks rows " + expected + ".." + to
-        + " in the database; not signing it");
-    }
-    if (to == head.chainSeq() && !MessageDigest.isEqual(link, head.hash())) {
-      throw new IllegalStateException("chain " + head.chainId() + " head in the database is not the one committed;"
-        + " not signing it");
-    }
-    return new Span(head.chainId(), from, to, hashes);
-  }
-
   static JsonObject claims(Span span, byte[] root, Instant at) {
-    return new JsonObject().put("iss", ReceiptSigner.ISSUER).put("typ", TYPE).put("chainId", span.chainId())
-      .put("chainSeq", span.toSeq()).put("headHash", BorrowerKeys.hex(span.last()))
-      .put("fromSeq", span.fromSeq()).put("treeSize", span.toSeq() - span.fromSeq() + 1)
-      .put("merkleRoot", BorrowerKeys.hex(root)).put("merkle", MerkleTree.ALGORITHM)
-      .put("at", at.toString()).put("iat", at.getEpochSecond());
+    JsonObject claims = new JsonObject().put("iss", ReceiptSigner.ISSUER).put("typ", TYPE)
+      .put("chainId", span.chainId()).put("chainSeq", span.toSeq()).put("headHash", BorrowerKeys.hex(span.last()));
+    if (root != null) {
+      claims.put("fromSeq", span.fromSeq()).put("treeSize", span.toSeq() - span.fromSeq() + 1)
+        .put("merkleRoot", BorrowerKeys.hex(root)).put("merkle", MerkleTree.ALGORITHM);
+    }
+    return claims.put("at", at.toString()).put("iat", at.getEpochSecond());
   }
 }

@@ -571,8 +571,8 @@ class WitnessTest {
 
   @Test
   @Order(8)
-  @DisplayName("a chain changed in the database before its checkpoint is refused a signature")
-  void changedBeforeCheckpointIsNotSigned() throws Exception {
+  @DisplayName("a row changed in the database before its checkpoint is signed as committed, and the change is named")
+  void changedBeforeCheckpointIsSignedAsCommitted() throws Exception {
     Vertx vertx = Vertx.vertx();
     io.vertx.sqlclient.Pool pool = Database.pool(vertx, bureau.config().postgres(), 2);
     try {
@@ -582,29 +582,38 @@ class WitnessTest {
       Checkpointer checkpointer = new Checkpointer(vertx, pool, writer,
         io.openbureau.consent.ReceiptSigner.load(bureau.config().signing()));
       io.openbureau.audit.AccessLogEntry.Draft draft = new io.openbureau.audit.AccessLogEntry.Draft("COMPLIANCE_READ",
-        "compliance", "officer-2", null, null, null, null, "GRANTED", null, null, "wt-refused", null, null);
+        "compliance", "officer-2", null, null, null, null, "GRANTED", null, null, "wt-before", null, null);
       on(ctx, () -> writer.append(draft).compose(e -> writer.append(draft)).compose(e -> writer.append(draft)));
-      String chain = bureau.sqlString("SELECT chain_id FROM access_log WHERE request_id = 'wt-refused' LIMIT 1");
+      String chain = bureau.sqlString("SELECT chain_id FROM access_log WHERE request_id = 'wt-before' LIMIT 1");
       String where = " FROM access_log WHERE chain_id = '" + chain + "' AND chain_seq = ";
-      String middle = bureau.sqlString("SELECT encode(row_hash, 'hex')" + where + 2);
-      String head = bureau.sqlString("SELECT encode(row_hash, 'hex')" + where + 3);
+      List<byte[]> committed = new ArrayList<>();
+      for (int seq = 1; seq <= 3; seq++) {
+        committed.add(HEX.parseHex(bureau.sqlString("SELECT encode(row_hash, 'hex')" + where + seq)));
+      }
       String forged = HEX.formatHex(PlainMerkle.sha("forged".getBytes(StandardCharsets.UTF_8)));
-      String count = "SELECT count(*) FROM audit_checkpoints WHERE chain_id = '" + chain + "'";
       String set = "SET session_replication_role = replica; UPDATE access_log SET row_hash = '\\x";
       String at = "' WHERE chain_id = '" + chain + "' AND chain_seq = ";
-
-      bureau.sql(set + forged + at + 2); // a middle row re-hashed: no longer links
-      on(ctx, checkpointer::checkpoint);
-      assertEquals(0, bureau.count(count));
-      bureau.sql(set + middle + at + 2);
-      bureau.sql(set + forged + at + 3); // the head re-hashed: not the head the writer committed
-      on(ctx, checkpointer::checkpoint);
-      assertEquals(0, bureau.count(count));
-      bureau.sql(set + head + at + 3);
-      on(ctx, checkpointer::checkpoint);
-      assertEquals(1, bureau.count(count));
-      assertEquals(1, bureau.count("SELECT from_seq" + " FROM audit_checkpoints WHERE chain_id = '" + chain + "'"));
-      assertEquals(3, bureau.count("SELECT chain_seq FROM audit_checkpoints WHERE chain_id = '" + chain + "'"));
+      bureau.sql(set + forged + at + 2); // a middle row re-hashed before any checkpoint of the chain
+      try {
+        on(ctx, checkpointer::checkpoint);
+        String q = " FROM audit_checkpoints WHERE chain_id = '" + chain + "'";
+        assertEquals(1, bureau.count("SELECT count(*)" + q));
+        assertEquals(HEX.formatHex(PlainMerkle.root(committed)), bureau.sqlString("SELECT encode(merkle_root, 'hex')" + q));
+        assertEquals(HEX.formatHex(committed.get(2)), bureau.sqlString("SELECT encode(head_hash, 'hex')" + q));
+        assertEquals(1, bureau.count("SELECT from_seq" + q));
+        Api.Res r = api.post("/v1/compliance/access-log/verify-checkpoints", Tokens.compliance(),
+          new JsonArray().add(bureau.sqlString("SELECT signature" + q)));
+        assertEquals(200, r.status(), r.toString());
+        JsonArray mismatches = r.json().getJsonArray("mismatches");
+        assertEquals(1, mismatches.size(), r.toString());
+        assertEquals("changed_rows", mismatches.getJsonObject(0).getString("problem"));
+        // the next checkpoint of the chain starts where this one ended
+        on(ctx, () -> writer.append(draft));
+        on(ctx, checkpointer::checkpoint);
+        assertEquals(4, bureau.count("SELECT from_seq" + q + " AND chain_seq = 4"));
+      } finally {
+        bureau.sql(set + HEX.formatHex(committed.get(1)) + at + 2);
+      }
     } finally {
       TestBureau.await(pool.close().toCompletionStage().toCompletableFuture());
       vertx.close();
