@@ -3,6 +3,7 @@ package io.openbureau;
 import io.openbureau.cli.MaintenanceCommand;
 import io.openbureau.cli.ImportCommand;
 import io.openbureau.cli.TokenCommand;
+import io.openbureau.cli.VerifyProofCommand;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.config.ConfigException;
 import io.openbureau.config.ConfigLoader;
@@ -40,6 +41,7 @@ public final class Main {
         case "token" -> System.out.println(TokenCommand.run(loadConfig(env), rest));
         case "maintenance" -> System.out.println(MaintenanceCommand.run(loadConfig(env), rest));
         case "import" -> importFile(env, rest);
+        case "verify-proof" -> verifyProof(rest);
         case "help", "--help", "-h" -> usage(0);
         default -> usage(2);
       }
@@ -64,6 +66,10 @@ public final class Main {
                                            print a development token (dev issuer only)
         maintenance retention [--dry-run]  drop access-log partitions older than compliance.retentionMonths
                                            (connects as postgres.migrationUser, the tables' owner)
+        verify-proof PROOF.json --jwks JWKS.json
+                                           check an inclusion proof (GET /v1/me/inquiries/{id}/proof)
+                                           offline with the bureau's public keys; prints OK or
+                                           FAILED: reason; exit 0 OK, 1 FAILED, 2 usage
         import --member ID [--errors N] FILE.ndjson
                                            import a member's NDJSON furnishing file (same path as the
                                            batch endpoint); exit 0 all accepted, 1 lines rejected,
@@ -93,6 +99,13 @@ public final class Main {
     BureauConfig config = loadConfig(env);
     Logging.configure(config.jsonLogging());
     int status = ImportCommand.run(config, args, System.out, System.err);
+    System.out.flush();
+    System.exit(status);
+  }
+
+  /** Offline: no configuration, no database; only the two files. */
+  private static void verifyProof(String[] args) {
+    int status = VerifyProofCommand.run(args, System.out, System.err);
     System.out.flush();
     System.exit(status);
   }

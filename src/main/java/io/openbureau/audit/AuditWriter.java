@@ -71,6 +71,21 @@ public final class AuditWriter {
   public record Abandoned(String chainId, Head committed, Head attempted) {
   }
 
+  /**
+   * The row hashes of the current chain committed and not yet released by the checkpointer: rows
+   * {@code fromSeq..fromSeq + hashes.size() - 1}; {@code prevHash} is the hash of row
+   * {@code fromSeq - 1} (null when {@code fromSeq} is 1).
+   */
+  public record Committed(String chainId, long fromSeq, byte[] prevHash, List<byte[]> hashes) {
+  }
+
+  /**
+   * At most this many committed row hashes are held for the checkpointer; beyond, the oldest are let
+   * go (their rows get a checkpoint without a Merkle tree). Only reached when checkpoints fail for
+   * long while rows still commit.
+   */
+  public static final int MAX_HELD_HASHES = 1 << 18;
+
   private record Pending(AccessLogEntry.Draft draft, long id, Promise<AccessLogEntry> promise) {
   }
 
@@ -87,6 +102,12 @@ public final class AuditWriter {
   private long seq;
   private byte[] head = ChainHash.GENESIS;
   private Head committedHead;
+  // the leaves of the next checkpoint's Merkle tree, as committed: a checkpoint signs what this
+  // writer wrote, never what the database holds by the time it is signed
+  private final ArrayList<byte[]> held = new ArrayList<>();
+  private String heldChain;
+  private long heldFrom = 1;
+  private byte[] heldPrev;
   private boolean committing;
   private long batches;
   private Future<Void> refilling;
@@ -215,6 +236,7 @@ public final class AuditWriter {
       if (ar.succeeded()) {
         AccessLogEntry last = rows.get(rows.size() - 1);
         committedHead = new Head(chainId, last.chainSeq(), last.rowHash());
+        hold(rows);
         for (int i = 0; i < batch.size(); i++) {
           batch.get(i).promise().tryComplete(rows.get(i));
         }
@@ -233,6 +255,45 @@ public final class AuditWriter {
     chainId = writerId + "-" + (++chainNumber) + "-" + Long.toString(System.currentTimeMillis(), 36);
     seq = 0;
     head = ChainHash.GENESIS;
+    held.clear();
+    heldChain = chainId;
+    heldFrom = 1;
+    heldPrev = null;
+  }
+
+  private void hold(List<AccessLogEntry> rows) {
+    if (held.size() + rows.size() > MAX_HELD_HASHES) {
+      LOG.warn("access-log chain {}: {} row hashes wait for a checkpoint; letting them go", chainId, held.size());
+      heldPrev = rows.get(0).prevHash();
+      heldFrom = rows.get(0).chainSeq();
+      held.clear();
+    }
+    for (AccessLogEntry row : rows) {
+      held.add(row.rowHash());
+    }
+  }
+
+  /** The committed row hashes the checkpointer has not released yet (a copy). */
+  public Committed committed() {
+    return new Committed(heldChain, heldFrom, heldPrev, List.copyOf(held));
+  }
+
+  /** How many committed row hashes wait for a checkpoint. */
+  public int heldCount() {
+    return held.size();
+  }
+
+  /** The rows of {@code chain} up to {@code throughSeq} are checkpointed: their hashes are no longer needed. */
+  public void release(String chain, long throughSeq) {
+    if (!chain.equals(heldChain) || throughSeq < heldFrom) {
+      return;
+    }
+    int n = (int) Math.min(held.size(), throughSeq - heldFrom + 1);
+    if (n > 0) {
+      heldPrev = held.get(n - 1);
+      held.subList(0, n).clear();
+      heldFrom += n;
+    }
   }
 
   private Future<Void> refill() {

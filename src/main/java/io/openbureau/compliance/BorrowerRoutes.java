@@ -97,7 +97,8 @@ public final class BorrowerRoutes {
         List<Row> page = rows.size() > limit ? rows.subList(0, limit) : rows;
         JsonArray items = new JsonArray();
         for (Row r : page) {
-          items.add(new JsonObject().put("at", r.getOffsetDateTime("at").toInstant().toString())
+          items.add(new JsonObject().put("id", Long.toString(r.getLong("id")))
+            .put("at", r.getOffsetDateTime("at").toInstant().toString())
             .put("lenderId", r.getString("lender_id")).put("purpose", r.getString("purpose"))
             .put("scope", r.getString("scope")).put("decision", r.getString("decision"))
             .put("action", r.getString("action")));

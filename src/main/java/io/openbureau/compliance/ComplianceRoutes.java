@@ -21,7 +21,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,7 +28,7 @@ import java.util.List;
 
 /**
  * The compliance officer's view of the access log (API.md, Compliance): list, export, verify,
- * alerts; and the public signed checkpoints.
+ * alerts (the public signed checkpoints are {@link CheckpointFeed}).
  *
  * <p>Decisions documented here:
  * <ul>
@@ -57,7 +56,6 @@ public final class ComplianceRoutes {
   public static final String ALERTS = "COMPLIANCE_ALERTS";
   static final int EXPORT_CHUNK_BYTES = 64 * 1024;
   static final String CSV_HEADER = "id,at,action,lenderId,borrowerKey,purpose,scope,decision,reason,consentId,requestId\n";
-  static final String CHECKPOINTS = "SELECT id, at, chain_id, chain_seq, head_hash, signature FROM audit_checkpoints";
 
   private final Vertx vertx;
   private final AccessLogRepository repository;
@@ -84,7 +82,6 @@ public final class ComplianceRoutes {
     routes.secured("accessLogExport", officer, this::export);
     routes.secured("accessLogVerify", officer, this::verify);
     routes.secured("alerts", officer, this::alerts);
-    routes.open("auditCheckpoints", this::checkpoints);
   }
 
   // ---- list
@@ -278,62 +275,6 @@ public final class ComplianceRoutes {
         .put("thresholds", settings.alerts().toJson())
         .put("overBorrowing", over.result()).put("suspiciousLenders", fishing.result())))
       .onFailure(ctx::fail);
-  }
-
-  // ---- checkpoints (public)
-
-  /** An open route (no contract validation step): the query is read and checked here. */
-  private void checkpoints(RoutingContext ctx) {
-    int limit = Requests.DEFAULT_LIMIT;
-    String rawLimit = ctx.queryParams().get("limit");
-    if (rawLimit != null) {
-      try {
-        limit = Integer.parseInt(rawLimit);
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > Requests.MAX_LIMIT) {
-        throw ApiError.invalid("limit", "must be a whole number from 1 to " + Requests.MAX_LIMIT);
-      }
-    }
-    JsonObject cursor = Cursors.decode(ctx.queryParams().get("cursor"));
-    String chain = ctx.queryParams().get("chainId");
-    Tuple params = Tuple.tuple();
-    StringBuilder sql = new StringBuilder(CHECKPOINTS).append(" WHERE true");
-    if (cursor != null) {
-      Long before;
-      try {
-        before = cursor.getLong("i");
-      } catch (RuntimeException e) {
-        before = null;
-      }
-      if (before == null) {
-        throw ApiError.invalid("cursor", "is not a cursor this API returned");
-      }
-      params.addLong(before);
-      sql.append(" AND id < $").append(params.size());
-    }
-    if (chain != null) {
-      params.addString(chain);
-      sql.append(" AND chain_id = $").append(params.size());
-    }
-    params.addInteger(limit);
-    sql.append(" ORDER BY id DESC LIMIT $").append(params.size());
-    int limitUsed = limit;
-    repository.pool().preparedQuery(sql.toString()).execute(params).onSuccess(rows -> {
-      JsonArray items = new JsonArray();
-      long lastId = 0;
-      for (Row r : rows) {
-        lastId = r.getLong("id");
-        items.add(new JsonObject().put("id", Long.toString(lastId))
-          .put("at", r.getOffsetDateTime("at").toInstant().toString()).put("chainId", r.getString("chain_id"))
-          .put("chainSeq", r.getLong("chain_seq")).put("headHash", BorrowerKeys.hex(r.getBuffer("head_hash").getBytes()))
-          .put("signature", r.getString("signature")));
-      }
-      String next = items.size() == limitUsed ? Cursors.encode(new JsonObject().put("i", lastId)) : null;
-      ctx.response().putHeader("Cache-Control", "public, max-age=10");
-      Requests.json(ctx, 200, new JsonObject().put("items", items).put("nextCursor", next));
-    }).onFailure(ctx::fail);
   }
 
   // ---- shared steps

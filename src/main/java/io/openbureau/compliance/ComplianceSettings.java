@@ -41,7 +41,7 @@ public record ComplianceSettings(int defaultRangeDays, int maxRangeDays, int exp
       r.intIn("compliance.exportFetchRows", 4000, 10, 100_000),
       r.intIn("compliance.verifyBatchRows", 4000, 10, 1_000_000),
       r.intIn("compliance.verifyParallelism", Runtime.getRuntime().availableProcessors(), 1, 64),
-      r.intIn("compliance.checkpointIntervalSeconds", 60, 1, 86_400),
+      r.intIn("compliance.checkpointIntervalSeconds", 5, 1, 86_400),
       r.intIn("compliance.retentionMonths", 60, 1, 1200),
       r.intIn("compliance.partitionCheckHours", 24, 1, 24 * 31),
       new Alerts(

@@ -10,9 +10,14 @@ import io.openbureau.cache.RedisStore;
 import io.openbureau.compliance.AccessLogRepository;
 import io.openbureau.compliance.BorrowerRoutes;
 import io.openbureau.compliance.ChainCloser;
+import io.openbureau.compliance.CheckpointFeed;
 import io.openbureau.compliance.Checkpointer;
 import io.openbureau.compliance.ComplianceRoutes;
 import io.openbureau.compliance.ComplianceSettings;
+import io.openbureau.compliance.ProofRoutes;
+import io.openbureau.compliance.WitnessCheck;
+import io.openbureau.compliance.WitnessPush;
+import io.openbureau.compliance.WitnessSettings;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.consent.ConsentRoutes;
@@ -62,6 +67,7 @@ public final class HttpVerticle extends VerticleBase {
   private ReceiptSigner signer;
   private AuditWriter audit;
   private ChainCloser closer;
+  private Checkpointer checkpointer;
   private HttpServer server;
 
   public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
@@ -133,11 +139,17 @@ public final class HttpVerticle extends VerticleBase {
     AccessLogRepository accessLog = new AccessLogRepository(compliancePool);
     new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance, config.postgres(), signer).mount(routes, guards);
     new BorrowerRoutes(accessLog, audit, borrowerKeys, new ReportReader(pool), scores, inquiries).mount(routes, guards);
-    new Checkpointer(vertx, pool, audit, signer).start(compliance.checkpointIntervalSeconds());
     // a chain the writer leaves (uncertain commit, graceful stop) gets a signed end: nothing may follow it
     closer = new ChainCloser(vertx, pool, signer, java.time.Duration.ofMillis(2L * auditSettings.commitTimeoutMillis()));
     audit.onAbandoned(closer::abandoned);
     closer.start(compliance.checkpointIntervalSeconds());
+    WitnessSettings witness = WitnessSettings.from(config);
+    new CheckpointFeed(compliancePool).mount(routes);
+    new WitnessCheck(vertx, compliancePool, audit, signer).mount(routes, guards);
+    new ProofRoutes(vertx, compliancePool, audit, borrowerKeys, compliance.checkpointIntervalSeconds()).mount(routes, guards);
+    checkpointer = new Checkpointer(vertx, pool, audit, signer, witness.checkpointMaxRows(),
+      witness.pushEnabled() ? new WitnessPush(vertx, witness) : null);
+    checkpointer.start(compliance.checkpointIntervalSeconds());
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
@@ -151,10 +163,16 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (checkpointer != null) {
+      checkpointer.stop();
+    }
     Future<Void> closing = server == null ? Future.succeededFuture()
       : server.shutdown(config.http().shutdownGraceSeconds(), TimeUnit.SECONDS);
-    // in-flight requests are done: sign the end of this writer's chain before the pool goes
-    Future<Void> ended = closing.transform(ar -> closer == null ? Future.<Void>succeededFuture()
+    // in-flight requests are done: a last checkpoint (its Merkle tree covers the tail), then the
+    // signed end of this writer's chain, before the pool goes
+    Future<Void> ended = closing
+      .transform(ar -> checkpointer == null ? Future.<Void>succeededFuture() : checkpointer.checkpoint())
+      .transform(ar -> closer == null ? Future.<Void>succeededFuture()
       : closer.stop(audit, AuditSettings.from(config).commitTimeoutMillis() + 1000L));
     return ended.eventually(() -> Future.join(pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
       redis.close()));
