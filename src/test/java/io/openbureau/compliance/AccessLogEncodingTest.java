@@ -70,15 +70,17 @@ class AccessLogEncodingTest {
   static void start() throws Exception {
     BureauConfig config = BureauConfig.from(TestBureau.testConfig("encoding"));
     BureauConfig.Postgres pg = config.postgres();
-    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(pg, "postgres"), pg.user(), pg.password());
-         Statement st = c.createStatement()) {
-      st.execute("CREATE DATABASE " + pg.database());
+    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(pg, "postgres"), TestBureau.SUPERUSER,
+      TestBureau.SUPERUSER_PASSWORD); Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + pg.database() + " OWNER " + pg.migrationUser());
     }
-    // the schema the old code ran on, and rows its writer produced
-    Flyway.configure().dataSource(Database.jdbcUrl(pg, pg.database()), pg.user(), pg.password())
-      .locations("classpath:db/migration").target("3").load().migrate();
+    // the schema the old code ran on (V1..V3, without today's repeatable grants), and rows its writer produced
+    BureauConfig.Postgres owner = pg.asOwner();
+    Flyway.configure().dataSource(Database.jdbcUrl(owner, owner.database()), owner.user(), owner.password())
+      .locations("classpath:db/migration").repeatableSqlMigrationPrefix("NONE__").target("3").load().migrate();
     Instant base = Instant.now().minus(1, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS);
-    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(pg, pg.database()), pg.user(), pg.password())) {
+    try (Connection c = DriverManager.getConnection(Database.jdbcUrl(pg, pg.database()), TestBureau.SUPERUSER,
+      TestBureau.SUPERUSER_PASSWORD)) {
       for (int k = 0; k < SCENARIOS.length; k++) {
         // the intact one just before the bureau starts, so a range holds it and the first v3 rows
         Instant from = k == 0 ? Instant.now().minusSeconds(2).truncatedTo(ChronoUnit.SECONDS) : base.plusSeconds(10L * k);

@@ -194,8 +194,8 @@ class AccessLogForgeryTest {
   static void insert(AccessLogEntry e) throws SQLException {
     try (Connection c = jdbc(); PreparedStatement ins = c.prepareStatement("INSERT INTO access_log (id, at, chain_id,"
       + " chain_seq, action, actor_role, actor_id, lender_id, borrower_key, purpose, scope, decision, reason, consent_id,"
-      + " request_id, score_value, details, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-      + " ?::jsonb, ?, ?)")) {
+      + " request_id, score_value, details, prev_hash, row_hash, hash_version, details_json) VALUES (?, ?, ?, ?, ?, ?, ?,"
+      + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?::json)")) {
       ins.setLong(1, e.id());
       ins.setObject(2, e.at().atOffset(ZoneOffset.UTC));
       ins.setString(3, e.chainId());
@@ -215,6 +215,8 @@ class AccessLogForgeryTest {
       ins.setString(17, e.details() == null ? null : ChainHash.canonicalJson(e.details()));
       ins.setBytes(18, e.prevHash());
       ins.setBytes(19, e.rowHash());
+      ins.setInt(20, e.hashVersion());
+      ins.setString(21, e.detailsText());
       ins.executeUpdate();
     }
   }

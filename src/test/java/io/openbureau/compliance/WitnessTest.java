@@ -647,7 +647,7 @@ class WitnessTest {
       assertTrue(messages.toString().contains("compliance.witness.url must be an http:// or https:// URL"),
         messages.toString());
     } finally {
-      Database.drop(config.postgres());
+      TestBureau.dropDatabase(config);
     }
   }
 }
