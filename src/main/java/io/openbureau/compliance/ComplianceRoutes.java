@@ -296,7 +296,11 @@ public final class ComplianceRoutes {
       }
     }
     JsonObject cursor = Cursors.decode(ctx.queryParams().get("cursor"));
+    // the router's InputGuard has refused control characters and bad encodings already
     String chain = ctx.queryParams().get("chainId");
+    if (chain != null && chain.length() > 128) {
+      throw ApiError.invalid("chainId", "must be at most 128 characters");
+    }
     Tuple params = Tuple.tuple();
     StringBuilder sql = new StringBuilder(CHECKPOINTS).append(" WHERE true");
     if (cursor != null) {

@@ -48,14 +48,18 @@ public final class FailureHandler implements Handler<RoutingContext> {
   }
 
   public static void send(RoutingContext ctx, ApiError error) {
-    HttpServerResponse response = ctx.response();
+    send(ctx.response(), error, RequestIds.ensure(ctx));
+  }
+
+  /** The problem+json answer itself, also for requests that never reach the router (see {@link LowLevelErrors}). */
+  static void send(HttpServerResponse response, ApiError error, String requestId) {
     JsonObject body = new JsonObject()
       .put("type", TYPE_BASE + error.code())
       .put("title", error.title())
       .put("status", error.status())
       .put("code", error.code())
       .put("detail", error.getMessage())
-      .put("requestId", RequestIds.get(ctx));
+      .put("requestId", requestId);
     if (!error.errors().isEmpty()) {
       JsonArray errs = new JsonArray();
       error.errors().forEach(f -> errs.add(new JsonObject().put("field", f.field()).put("message", f.message())));
