@@ -375,6 +375,7 @@ class HostileInputTest {
       assertInvalid(api.get(route + "?from=0000-01-01T00:00:00Z", officer), "from");
       assertInvalid(api.get(route + "?to=%2B10000-01-01T00:00:00Z", officer), "to");
       assertInvalid(api.get(route + "?from=1969-12-31T23:59:59Z", officer), "from");
+      assertInvalid(api.get(route + "?to=2300-01-01T00:00:00Z", officer), "to");
     }
     Api.Res edge = api.get("/v1/compliance/access-log/verify?to=1970-01-01T00:00:00Z", officer);
     assertEquals(200, edge.status(), edge.toString());
