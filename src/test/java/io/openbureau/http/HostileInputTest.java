@@ -1,14 +1,21 @@
 package io.openbureau.http;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.openbureau.audit.AccessLogEntry;
+import io.openbureau.audit.AuditSettings;
+import io.openbureau.audit.AuditWriter;
+import io.openbureau.db.Database;
 import io.openbureau.identity.NationalId;
 import io.openbureau.support.Api;
 import io.openbureau.support.TestBureau;
 import io.openbureau.support.Tokens;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.sqlclient.Pool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -33,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -336,6 +344,49 @@ class HostileInputTest {
     assertEquals(120, bureau.count("SELECT count(*) FROM access_log WHERE lender_id = 'lender-c' AND decision = 'INVALID'"));
   }
 
+  @Test
+  @DisplayName("7. the audit writer scrubs a row holding NUL or an unpaired surrogate and commits it with the honest rows of its batch")
+  void writerScrubsRows() {
+    Vertx vertx = bureau.bureau().vertx();
+    Pool pool = Database.pool(vertx, bureau.config().postgres(), 2);
+    String tag = "scrub-" + System.nanoTime();
+    try {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      vertx.runOnContext(v -> {
+        AuditWriter writer = new AuditWriter(vertx, pool, AuditSettings.from(bureau.config()), new SimpleMeterRegistry());
+        List<io.vertx.core.Future<AccessLogEntry>> rows = new ArrayList<>();
+        // the first append commits alone; the next four share one batch (one INSERT, one commit)
+        for (int i = 0; i < 4; i++) {
+          rows.add(writer.append(draft(tag + "-ok-" + i, "lender-a", "no_consent", new JsonObject().put("n", i))));
+          if (i == 1) {
+            rows.add(writer.append(draft(tag + "-bad", "lender\u0000a", "x\u0000y\ud800",
+              new JsonObject().put("k\u0000", "v\u0000").put("list", new JsonArray().add("\u0001").add("\udc00")))));
+          }
+        }
+        io.vertx.core.Future.all(rows).onComplete(ar -> {
+          if (ar.succeeded()) {
+            done.complete(null);
+          } else {
+            done.completeExceptionally(ar.cause());
+          }
+        });
+      });
+      TestBureau.await(done);
+    } finally {
+      pool.close();
+    }
+    assertEquals(5, bureau.count("SELECT count(*) FROM access_log WHERE request_id LIKE '" + tag + "%'"));
+    assertEquals("x\uFFFDy\uFFFD", bureau.sqlString("SELECT reason FROM access_log WHERE request_id = '" + tag + "-bad'"));
+    assertEquals("lender\uFFFDa", bureau.sqlString("SELECT lender_id FROM access_log WHERE request_id = '" + tag + "-bad'"));
+    assertEquals(new JsonObject().put("k\uFFFD", "v\uFFFD").put("list", new JsonArray().add("\uFFFD").add("\uFFFD")),
+      new JsonObject(bureau.sqlString("SELECT details::text FROM access_log WHERE request_id = '" + tag + "-bad'")));
+  }
+
+  private static AccessLogEntry.Draft draft(String requestId, String lender, String reason, JsonObject details) {
+    return new AccessLogEntry.Draft(AccessLogEntry.INQUIRY, "lender", lender, lender, null, LO, "SCORE",
+      AccessLogEntry.DENIED, reason, null, requestId, null, details);
+  }
+
   private static Map<Integer, Integer> counts(Map<Integer, AtomicInteger> m) {
     Map<Integer, Integer> out = new java.util.TreeMap<>();
     m.forEach((k, v) -> out.put(k, v.get()));
@@ -460,6 +511,12 @@ class HostileInputTest {
     Raw relative = raw("GET health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     assertTrue(relative.status() >= 400 && relative.status() < 500, relative.toString());
     assertProblem(relative, relative.status());
+    for (String upgrade : List.of("Upgrade: websocket\r\n", "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")) {
+      // the API has no WebSocket endpoint: Vert.x refuses the upgrade (a plain 400 or 404, documented)
+      Raw ws = raw("GET /health/live HTTP/1.1\r\nHost: localhost\r\n" + upgrade + "\r\n");
+      assertTrue(ws.status() >= 400 && ws.status() < 500, ws.toString());
+    }
     assertEquals(200, api.get("/health/ready", null).status());
   }
 
