@@ -36,8 +36,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    ApiError error = toApiError(ctx);
     HttpServerResponse response = ctx.response();
+    ApiError error = toApiError(ctx);
     if (response.headWritten()) {
       // a streamed response broke half-way: nothing sensible can be sent any more
       LOG.warn("request {} failed after the response started", RequestIds.get(ctx), ctx.failure());
@@ -86,6 +86,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
     if (failure instanceof DecodeException) {
       return ApiError.invalid("body", "is not valid JSON");
     }
+    if (brokenInTransit(ctx, failure)) {
+      // the HTTP decoder refused the body (bad chunking, ...); Vert.x closes the connection too
+      return ApiError.invalid("body", "could not be read: it is not well-formed HTTP/1.1");
+    }
     if (failure instanceof PgException pg) {
       ApiError mapped = fromPostgres(pg);
       if (mapped != null) {
@@ -108,6 +112,15 @@ public final class FailureHandler implements Handler<RoutingContext> {
         "Content-Type must be application/json");
       default -> internal(ctx, failure, status);
     };
+  }
+
+  /** A body the HTTP decoder failed on while it was being read: the client's error, not ours. */
+  private static boolean brokenInTransit(RoutingContext ctx, Throwable failure) {
+    if (failure == null || ctx.request().isEnded()) {
+      return false;
+    }
+    StackTraceElement[] trace = failure.getStackTrace();
+    return trace.length > 0 && trace[0].getClassName().startsWith("io.netty.handler.codec.");
   }
 
   private ApiError internal(RoutingContext ctx, Throwable failure, int status) {

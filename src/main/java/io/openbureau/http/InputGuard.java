@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
 public final class InputGuard implements Handler<RoutingContext> {
   private static final JsonFactory JSON = JsonFactory.builder().build();
   private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
-  public static final String CONTROL = "must not contain control characters";
+  public static final String CONTROL = "must not contain control characters or unpaired surrogates";
   static final String ENCODING = "is not correctly percent-encoded UTF-8";
 
   @Override

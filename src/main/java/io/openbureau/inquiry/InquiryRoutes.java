@@ -259,7 +259,8 @@ public final class InquiryRoutes {
       }
     });
     request.endHandler(v -> promise.tryComplete(body));
-    request.exceptionHandler(promise::tryFail);
+    // a body cut off or broken in transit (bad chunking, a closed connection) is the client's: 400, logged
+    request.exceptionHandler(e -> promise.tryFail(ApiError.invalid("body", "could not be read")));
     request.resume();
     return promise.future();
   }

@@ -43,7 +43,8 @@ public final class MemberRoutes {
     // the stored name is stripped: one that is only white space or invisible characters is refused here,
     // not by the table's CHECK (the contract's pattern lets some through)
     String name = body.getString("name").strip();
-    if (name.isEmpty()) {
+    if (name.codePoints().allMatch(cp -> Character.isWhitespace(cp) || Character.isSpaceChar(cp)
+      || Character.getType(cp) == Character.FORMAT)) {
       throw ApiError.invalid("name", "must contain a visible character");
     }
     repository.insert(id, name)
@@ -60,7 +61,7 @@ public final class MemberRoutes {
   private void list(RoutingContext ctx) {
     int limit = Requests.limit(ctx);
     JsonObject cursor = Cursors.decode(Requests.query(ctx, "cursor"));
-    String after = cursor == null ? null : cursor.getString("id");
+    String after = cursor != null && cursor.getValue("id") instanceof String s ? s : null;
     if (cursor != null && after == null) {
       throw ApiError.invalid("cursor", "is not a cursor this API returned");
     }
