@@ -508,6 +508,19 @@ class HostileInputTest {
     Raw star = raw("OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     assertTrue(star.status() >= 400 && star.status() < 500, star.toString());
     assertProblem(star, star.status());
+    for (String odd : List.of("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n",
+      "GET /health/live HTTP/1.1\r\nHost: localhost\r\nX-Nul: a\u0000b\r\n\r\n",
+      "GET /health/live HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: a\u0000b\r\n\r\n",
+      "GET /health/\u0000live HTTP/1.1\r\nHost: localhost\r\n\r\n",
+      "GET /health/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n",
+      "POST /v1/members HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}{}{}{",
+      "GET /health/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n")) {
+      Raw r = raw(odd);
+      assertTrue(r.status() < 500, r.toString());
+      if (r.status() >= 400) {
+        assertProblem(r, r.status());
+      }
+    }
     Raw relative = raw("GET health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     assertTrue(relative.status() >= 400 && relative.status() < 500, relative.toString());
     assertProblem(relative, relative.status());
