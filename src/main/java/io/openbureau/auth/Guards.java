@@ -5,6 +5,7 @@ import io.openbureau.members.MemberStatus;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.List;
 import java.util.Set;
 
 /** The first steps of every protected route: authenticate, then authorize the role. */
@@ -23,7 +24,7 @@ public final class Guards {
    * proxy and the bureau can never disagree about which one counts.
    */
   public void authenticate(RoutingContext ctx) {
-    java.util.List<String> all = ctx.request().headers().getAll("Authorization");
+    List<String> all = ctx.request().headers().getAll("Authorization");
     if (all.size() > 1) {
       ctx.fail(ApiError.invalid("Authorization", "must be sent once"));
       return;

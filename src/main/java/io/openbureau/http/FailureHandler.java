@@ -36,8 +36,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    HttpServerResponse response = ctx.response();
     ApiError error = toApiError(ctx);
+    HttpServerResponse response = ctx.response();
     if (response.headWritten()) {
       // a streamed response broke half-way: nothing sensible can be sent any more
       LOG.warn("request {} failed after the response started", RequestIds.get(ctx), ctx.failure());
