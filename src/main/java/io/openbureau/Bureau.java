@@ -12,6 +12,7 @@ import io.openbureau.db.Database;
 import io.openbureau.db.PrivilegeCheck;
 import io.openbureau.demo.DemoSeeder;
 import io.openbureau.http.HttpVerticle;
+import io.openbureau.http.MetricLabels;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,7 +51,7 @@ public final class Bureau {
 
   /** Starts a bureau on a new Vert.x instance. */
   public static Future<Bureau> start(BureauConfig config) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = MetricLabels.bound(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     Vertx vertx = newVertx(registry);
     Bureau bureau = new Bureau(vertx, config, registry);
     // close asynchronously after reporting, so the caller's failure listener still runs on a live context

@@ -1,5 +1,6 @@
 package io.openbureau.audit;
 
+import io.openbureau.http.InputGuard;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -39,6 +40,24 @@ public record AccessLogEntry(long id, Instant at, String chainId, long chainSeq,
   public record Draft(String action, String actorRole, String actorId, String lenderId, byte[] borrowerKey,
                       String purpose, String scope, String decision, String reason, UUID consentId,
                       String requestId, Integer scoreValue, JsonObject details) {
+
+    /**
+     * Every text is scrubbed of what Postgres cannot store (NUL, unpaired surrogates) and other
+     * control characters, before it is hashed: a row carrying refused input is still recorded, as
+     * it was hashed, and never fails the group commit it shares with other requests' rows.
+     */
+    public Draft {
+      action = InputGuard.scrub(action);
+      actorRole = InputGuard.scrub(actorRole);
+      actorId = InputGuard.scrub(actorId);
+      lenderId = InputGuard.scrub(lenderId);
+      purpose = InputGuard.scrub(purpose);
+      scope = InputGuard.scrub(scope);
+      decision = InputGuard.scrub(decision);
+      reason = InputGuard.scrub(reason);
+      requestId = InputGuard.scrub(requestId);
+      details = details == null ? null : (JsonObject) InputGuard.scrubJson(details);
+    }
 
     public static Draft inquiry(String lenderId, String requestId) {
       return new Draft(INQUIRY, "lender", lenderId, lenderId, null, null, null, INVALID, null, null, requestId, null, null);

@@ -27,6 +27,9 @@ import java.util.function.Function;
  */
 public final class TokenVerifier {
   private static final int MAX_TOKEN_LENGTH = 8192;
+  /** A compact JWS: three base64url segments (RFC 7515 7.1); anything else is not looked at further. */
+  private static final java.util.regex.Pattern COMPACT = java.util.regex.Pattern.compile(
+    "[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
 
   private final Vertx vertx;
   private final TrustedIssuers issuers;
@@ -76,15 +79,20 @@ public final class TokenVerifier {
 
   /** Shape, algorithm and issuer, before any crypto; also picks the issuer's own keys. */
   private TrustedIssuers.Trusted precheck(String token) {
-    String[] parts = token.split("\\.", -1);
-    if (parts.length != 3 || parts[2].isEmpty()) {
+    if (!COMPACT.matcher(token).matches()) {
       throw ApiError.unauthenticated("the token is malformed");
     }
+    String[] parts = token.split("\\.", -1);
     JsonObject header = decodeSegment(parts[0]);
     JsonObject payload = decodeSegment(parts[1]);
-    String alg = header.getString("alg");
-    if (!TrustedIssuers.ALGORITHMS.contains(alg)) {
+    // alg may be missing or not a string in a hostile header (Set.of().contains(null) throws)
+    if (!(header.getValue("alg") instanceof String alg) || !TrustedIssuers.ALGORITHMS.contains(alg)) {
       throw ApiError.unauthenticated("token algorithm must be RS256 or ES256");
+    }
+    // RFC 7515 4.1.11: extensions named in crit must be understood, and the bureau understands
+    // none; an empty crit list is not allowed either, so any crit is refused
+    if (header.containsKey("crit")) {
+      throw ApiError.unauthenticated("tokens with critical header extensions are not accepted");
     }
     if (header.containsKey("x5c") || header.containsKey("jwk") || header.containsKey("jku") || header.containsKey("x5u")) {
       throw ApiError.unauthenticated("tokens with embedded or remote keys are not accepted");

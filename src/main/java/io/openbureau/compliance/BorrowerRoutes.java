@@ -81,7 +81,7 @@ public final class BorrowerRoutes {
     Long afterId = null;
     if (cursor != null) {
       try {
-        afterAt = Instant.EPOCH.plus(cursor.getLong("a"), java.time.temporal.ChronoUnit.MICROS);
+        afterAt = TimeRange.fromMicros(cursor.getLong("a"));
         afterId = cursor.getLong("i");
         if (afterId == null) {
           throw new IllegalArgumentException();

@@ -19,6 +19,17 @@ import java.util.List;
  * part ({@code capped: true} in the answer says so). An inverted range is a 400 naming {@code from}.
  */
 public record TimeRange(Instant from, Instant to, boolean capped) {
+  /**
+   * The instants a client may name (a query parameter or a cursor): from the Unix epoch to the end
+   * of 2199. Everything the bureau logs lies inside, and every instant inside (also a default
+   * {@code from} some days before the lower bound) is one that Postgres, SQL text, RFC 3339 and the
+   * code's microsecond arithmetic agree on: year 0 or 294247 reached SQL and failed there, and
+   * nanoseconds since the epoch overflow a long after 2262.
+   */
+  public static final Instant EARLIEST = Instant.EPOCH;
+  public static final Instant LATEST = Instant.parse("2199-12-31T23:59:59.999999Z");
+  private static final long LATEST_MICROS = LATEST.getEpochSecond() * 1_000_000L + LATEST.getNano() / 1_000;
+  static final String BOUNDS = "must be an RFC 3339 timestamp from 1970-01-01T00:00:00Z to 2199-12-31T23:59:59Z";
 
   public static TimeRange parse(String fromRaw, String toRaw, ComplianceSettings settings, Instant now) {
     List<ApiError.FieldError> errors = new ArrayList<>();
@@ -43,12 +54,23 @@ public record TimeRange(Instant from, Instant to, boolean capped) {
     return new TimeRange(from, to, false);
   }
 
-  /** From a cursor: the range of the first page, so paging is stable while the log grows. */
+  /**
+   * From a cursor: the range of the first page, so paging is stable while the log grows. A cursor
+   * is client input: an instant out of bounds or an inverted range is an IllegalArgumentException.
+   */
   public static TimeRange ofMicros(long from, long to, boolean capped) {
-    return new TimeRange(fromMicros(from), fromMicros(to), capped);
+    TimeRange range = new TimeRange(fromMicros(from), fromMicros(to), capped);
+    if (range.from().isAfter(range.to())) {
+      throw new IllegalArgumentException("inverted range");
+    }
+    return range;
   }
 
+  /** An instant of a cursor, within {@link #EARLIEST}..{@link #LATEST}, else an IllegalArgumentException. */
   public static Instant fromMicros(long micros) {
+    if (micros < 0 || micros > LATEST_MICROS) {
+      throw new IllegalArgumentException("instant out of bounds");
+    }
     return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
   }
 
@@ -70,11 +92,17 @@ public record TimeRange(Instant from, Instant to, boolean capped) {
     }
     // an unencoded '+' of an offset arrives as a space
     String s = raw.trim().replace(' ', '+');
+    Instant at;
     try {
-      return OffsetDateTime.parse(s).toInstant().truncatedTo(ChronoUnit.MICROS);
+      at = OffsetDateTime.parse(s).toInstant().truncatedTo(ChronoUnit.MICROS);
     } catch (DateTimeParseException e) {
       errors.add(new ApiError.FieldError(field, "must be an RFC 3339 timestamp such as 2026-11-22T08:15:30Z"));
       return null;
     }
+    if (at.isBefore(EARLIEST) || at.isAfter(LATEST)) {
+      errors.add(new ApiError.FieldError(field, BOUNDS));
+      return null;
+    }
+    return at;
   }
 }

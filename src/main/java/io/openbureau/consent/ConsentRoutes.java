@@ -3,6 +3,7 @@ package io.openbureau.consent;
 import io.openbureau.auth.Guards;
 import io.openbureau.auth.Principal;
 import io.openbureau.auth.Role;
+import io.openbureau.compliance.TimeRange;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.http.ApiError;
 import io.openbureau.http.Cursors;
@@ -156,6 +157,9 @@ public final class ConsentRoutes {
       try {
         afterAt = Instant.parse(cursor.getString("g"));
         afterId = UUID.fromString(cursor.getString("i"));
+        if (afterAt.isBefore(TimeRange.EARLIEST) || afterAt.isAfter(TimeRange.LATEST)) {
+          throw new IllegalArgumentException("instant out of bounds");
+        }
       } catch (RuntimeException e) {
         throw ApiError.invalid("cursor", "is not a cursor this API returned");
       }

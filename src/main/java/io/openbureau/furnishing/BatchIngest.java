@@ -1,6 +1,7 @@
 package io.openbureau.furnishing;
 
 import io.openbureau.http.ApiError;
+import io.openbureau.http.InputGuard;
 import io.openbureau.identity.BorrowerKeys;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -248,6 +249,7 @@ public final class BatchIngest {
       }
       try {
         JsonObject json = new JsonObject(text);
+        InputGuard.require(InputGuard.check(json));
         String kind = json.getValue("type") instanceof String s ? s : null;
         String ref = json.getValue("accountRef") instanceof String s ? s : null;
         if ("tradeline".equals(kind)) {

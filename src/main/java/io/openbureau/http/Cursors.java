@@ -23,7 +23,12 @@ public final class Cursors {
       if (cursor.length() > 512) {
         throw new IllegalArgumentException();
       }
-      return new JsonObject(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+      JsonObject position = new JsonObject(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+      // a forged cursor is input like any other: it never carries a NUL to Postgres
+      if (InputGuard.check(position) != null) {
+        throw new IllegalArgumentException();
+      }
+      return position;
     } catch (RuntimeException e) {
       throw ApiError.invalid("cursor", "is not a cursor this API returned");
     }

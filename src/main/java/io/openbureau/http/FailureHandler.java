@@ -48,14 +48,18 @@ public final class FailureHandler implements Handler<RoutingContext> {
   }
 
   public static void send(RoutingContext ctx, ApiError error) {
-    HttpServerResponse response = ctx.response();
+    send(ctx.response(), error, RequestIds.ensure(ctx));
+  }
+
+  /** The problem+json answer itself, also for requests that never reach the router (see {@link LowLevelErrors}). */
+  static void send(HttpServerResponse response, ApiError error, String requestId) {
     JsonObject body = new JsonObject()
       .put("type", TYPE_BASE + error.code())
       .put("title", error.title())
       .put("status", error.status())
       .put("code", error.code())
       .put("detail", error.getMessage())
-      .put("requestId", RequestIds.get(ctx));
+      .put("requestId", requestId);
     if (!error.errors().isEmpty()) {
       JsonArray errs = new JsonArray();
       error.errors().forEach(f -> errs.add(new JsonObject().put("field", f.field()).put("message", f.message())));
@@ -82,6 +86,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
     if (failure instanceof DecodeException) {
       return ApiError.invalid("body", "is not valid JSON");
     }
+    if (brokenInTransit(ctx, failure)) {
+      // the HTTP decoder refused the body (bad chunking, ...); Vert.x closes the connection too
+      return ApiError.invalid("body", "could not be read: it is not well-formed HTTP/1.1");
+    }
     if (failure instanceof PgException pg) {
       ApiError mapped = fromPostgres(pg);
       if (mapped != null) {
@@ -104,6 +112,15 @@ public final class FailureHandler implements Handler<RoutingContext> {
         "Content-Type must be application/json");
       default -> internal(ctx, failure, status);
     };
+  }
+
+  /** A body the HTTP decoder failed on while it was being read: the client's error, not ours. */
+  private static boolean brokenInTransit(RoutingContext ctx, Throwable failure) {
+    if (failure == null || ctx.request().isEnded()) {
+      return false;
+    }
+    StackTraceElement[] trace = failure.getStackTrace();
+    return trace.length > 0 && trace[0].getClassName().startsWith("io.netty.handler.codec.");
   }
 
   private ApiError internal(RoutingContext ctx, Throwable failure, int status) {

@@ -87,7 +87,17 @@ public final class HttpVerticle extends VerticleBase {
           .setPort(config.http().port()).setHost(config.http().host())
           .setCompressionSupported(false)
           .setMaxHeaderSize(16 * 1024))
-        .requestHandler(router)
+        .invalidRequestHandler(LowLevelErrors::invalidRequest)
+        // with a handshake handler set, Vert.x hands requests of an unknown HTTP version to the
+        // request handler instead of answering an empty 501 itself (and refuses WebSockets here)
+        .webSocketHandshakeHandler(LowLevelErrors::webSocket)
+        .requestHandler(request -> {
+          if (request.version() == null) {
+            LowLevelErrors.unsupportedVersion(request);
+          } else {
+            router.handle(request);
+          }
+        })
         .listen())
       .onSuccess(s -> server = s);
   }
@@ -101,6 +111,7 @@ public final class HttpVerticle extends VerticleBase {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
     builder.rootHandler(new RequestIds());
+    builder.rootHandler(new InputGuard());
     builder.rootHandler(ctx -> {
       if (STREAMING_PATHS.contains(ctx.normalizedPath())) {
         ctx.next();

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 public final class RequestIds implements Handler<RoutingContext> {
   public static final String HEADER = "X-Request-Id";
   private static final String KEY = "requestId";
-  private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -30,6 +30,20 @@ public final class RequestIds implements Handler<RoutingContext> {
     long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
     long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
+  }
+
+  /**
+   * The request's id, made now when the router failed the request before {@link RequestIds} ran
+   * (a target that is {@code *} or has no leading slash): every answer carries one.
+   */
+  static String ensure(RoutingContext ctx) {
+    String id = ctx.get(KEY);
+    if (id == null) {
+      id = newId();
+      ctx.put(KEY, id);
+      ctx.response().putHeader(HEADER, id);
+    }
+    return id;
   }
 
   public static String get(RoutingContext ctx) {

@@ -74,7 +74,18 @@ public final class RouteMounter {
   }
 
   private Handler<RoutingContext> validate(Operation operation) {
-    return ctx -> extractor.extractValidatableRequest(ctx, operation)
+    return ctx -> {
+      String bad = InputGuard.check(ctx.body() == null ? null : ctx.body().buffer());
+      if (bad != null) {
+        ctx.fail(ApiError.invalid(bad, InputGuard.CONTROL));
+        return;
+      }
+      contract(ctx, operation);
+    };
+  }
+
+  private void contract(RoutingContext ctx, Operation operation) {
+    extractor.extractValidatableRequest(ctx, operation)
       .compose(request -> validator.validate(request, operation.getOperationId()))
       .onSuccess(validated -> {
         ctx.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validated);

@@ -7,8 +7,10 @@ import io.openbureau.audit.AccessLogEntry;
 import io.openbureau.audit.AuditWriter;
 import io.openbureau.auth.Principal;
 import io.openbureau.auth.Role;
+import io.openbureau.auth.Subjects;
 import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.http.ApiError;
+import io.openbureau.http.InputGuard;
 import io.openbureau.http.RequestIds;
 import io.openbureau.http.RouteMounter;
 import io.openbureau.identity.BorrowerKeys;
@@ -83,6 +85,12 @@ public final class InquiryRoutes {
       ctx.fail(ApiError.forbidden("this operation needs the role lender"));
       return;
     }
+    if (!Subjects.validFor(Role.LENDER, principal.subject())) {
+      // never a lender id, a Redis key or a log row made of something that is not a member id
+      ctx.request().resume();
+      ctx.fail(ApiError.forbidden("the token's subject is not valid for the role lender"));
+      return;
+    }
     String lender = principal.subject();
     AccessLogEntry.Draft draft = AccessLogEntry.Draft.inquiry(lender, RequestIds.get(ctx));
     readBody(ctx.request())
@@ -119,7 +127,7 @@ public final class InquiryRoutes {
       service.forget(ask.borrowerKey(), person);
       String reason = Member.SUSPENDED.equals(o.memberStatus()) ? "member_suspended" : "member_unknown";
       record(ctx, id, draft.decided(AccessLogEntry.DENIED, reason, null, null), started,
-        ApiError.forbidden("member " + draft.lenderId() + " is not an active member of the bureau"), null);
+        ApiError.forbidden("the calling member is not an active member of the bureau"), null);
       return;
     }
     if (!o.gate().allowed()) {
@@ -251,7 +259,8 @@ public final class InquiryRoutes {
       }
     });
     request.endHandler(v -> promise.tryComplete(body));
-    request.exceptionHandler(promise::tryFail);
+    // a body cut off or broken in transit (bad chunking, a closed connection) is the client's: 400, logged
+    request.exceptionHandler(e -> promise.tryFail(ApiError.invalid("body", "could not be read")));
     request.resume();
     return promise.future();
   }
@@ -265,6 +274,11 @@ public final class InquiryRoutes {
     }
     if (!(parsed instanceof JsonObject json)) {
       return Future.failedFuture(ApiError.invalid("body", "must be a JSON object"));
+    }
+    String refused = InputGuard.check(json);
+    if (refused != null) {
+      // logged as INVALID like any bad body, naming the field, never the refused text
+      return Future.failedFuture(ApiError.invalid(refused, InputGuard.CONTROL));
     }
     List<ApiError.FieldError> errors = new ArrayList<>();
     for (String name : json.fieldNames()) {

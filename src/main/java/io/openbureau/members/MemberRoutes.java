@@ -2,6 +2,7 @@ package io.openbureau.members;
 
 import io.openbureau.auth.Guards;
 import io.openbureau.auth.Role;
+import io.openbureau.auth.Subjects;
 import io.openbureau.http.ApiError;
 import io.openbureau.http.Cursors;
 import io.openbureau.http.Requests;
@@ -35,7 +36,18 @@ public final class MemberRoutes {
   private void create(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx);
     String id = body.getString("id");
-    repository.insert(id, body.getString("name").trim())
+    if (Subjects.looksLikeNationalId(id)) {
+      // a member id becomes a token's sub, a log column and a key: never one that could be a person's id
+      throw ApiError.invalid("id", "must not have the form of a national id");
+    }
+    // the stored name is stripped: one that is only white space or invisible characters is refused here,
+    // not by the table's CHECK (the contract's pattern lets some through)
+    String name = body.getString("name").strip();
+    if (name.codePoints().allMatch(cp -> Character.isWhitespace(cp) || Character.isSpaceChar(cp)
+      || Character.getType(cp) == Character.FORMAT)) {
+      throw ApiError.invalid("name", "must contain a visible character");
+    }
+    repository.insert(id, name)
       .compose(m -> m == null
         ? Future.failedFuture(ApiError.conflict("member_exists", "a member with id " + id + " already exists"))
         : status.publish(m).map(m))
@@ -49,7 +61,7 @@ public final class MemberRoutes {
   private void list(RoutingContext ctx) {
     int limit = Requests.limit(ctx);
     JsonObject cursor = Cursors.decode(Requests.query(ctx, "cursor"));
-    String after = cursor == null ? null : cursor.getString("id");
+    String after = cursor != null && cursor.getValue("id") instanceof String s ? s : null;
     if (cursor != null && after == null) {
       throw ApiError.invalid("cursor", "is not a cursor this API returned");
     }
@@ -65,7 +77,7 @@ public final class MemberRoutes {
   private void own(RoutingContext ctx) {
     String id = io.openbureau.auth.Principal.of(ctx).subject();
     repository.find(id)
-      .compose(m -> m == null ? Future.failedFuture(ApiError.notFound("unknown_member", "no member with id " + id))
+      .compose(m -> m == null ? Future.failedFuture(ApiError.notFound("unknown_member", "the calling member is not registered"))
         : Future.succeededFuture(m))
       .onSuccess(m -> Requests.json(ctx, 200, m.toJson()))
       .onFailure(ctx::fail);
