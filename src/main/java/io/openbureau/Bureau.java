@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
 import io.openbureau.db.PrivilegeCheck;
+import io.openbureau.compliance.LegacySeal;
+import io.openbureau.consent.ReceiptSigner;
 import io.openbureau.demo.DemoSeeder;
 import io.openbureau.http.HttpVerticle;
 import io.openbureau.http.MetricLabels;
@@ -69,6 +71,8 @@ public final class Bureau {
       .compose(issuers -> Database.prepare(vertx, config.postgres()))
       .compose(v -> withPool(pool -> PrivilegeCheck.run(pool, config)))
       .compose(v -> withPool(this::maintainPartitions))
+      .compose(v -> vertx.executeBlocking(() -> ReceiptSigner.load(config.signing())))
+      .compose(signer -> withPool(pool -> LegacySeal.run(vertx, pool, signer)))
       .onSuccess(v -> schedulePartitionMaintenance())
       .compose(v -> config.demoSeed() ? seedDemo() : Future.succeededFuture())
       .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, registry),
