@@ -89,6 +89,7 @@ class HttpFuzzTest {
       + " -Dfuzz.requests=" + count + " to reproduce)");
     List<FuzzRequest> requests = new Generator(spec, fixtures).generate(seed, count);
     long started = System.nanoTime();
+    java.time.Duration cpuBefore = ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
     FuzzResponse[] responses;
     Findings findings = new Findings(seed);
     try (ServerLog log = ServerLog.attach()) {
@@ -98,9 +99,11 @@ class HttpFuzzTest {
       }
     }
     long millis = (System.nanoTime() - started) / 1_000_000;
+    long cpuMillis = ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO).minus(cpuBefore).toMillis();
     Map<Integer, Long> byStatus = java.util.Arrays.stream(responses)
       .collect(Collectors.groupingBy(FuzzResponse::status, java.util.TreeMap::new, Collectors.counting()));
-    System.out.println("HttpFuzzTest: " + count + " requests in " + millis + " ms; statuses " + byStatus);
+    System.out.println("HttpFuzzTest: " + count + " requests in " + millis + " ms (" + cpuMillis
+      + " ms of this JVM's CPU, client and server); statuses " + byStatus);
     writeReport(seed, count, millis, byStatus, requests, findings);
 
     Api.Res ready = api.get("/health/ready", null);
@@ -210,7 +213,9 @@ class HttpFuzzTest {
     for (int i = 0; i < requests.size(); i++) {
       timeByOp.merge(requests.get(i).operation(), MICROS[i] / 1000, Long::sum);
     }
-    sb.append("milliseconds per operation (summed over workers) ").append(timeByOp).append('\n');
+    Map<String, Long> avgByOp = new java.util.TreeMap<>();
+    timeByOp.forEach((op, ms) -> avgByOp.put(op, ms / Math.max(1, byOp.get(op))));
+    sb.append("mean milliseconds per request, by operation ").append(avgByOp).append('\n');
     Integer[] slowest = java.util.stream.IntStream.range(0, requests.size()).boxed()
       .sorted((a, b) -> Long.compare(MICROS[b], MICROS[a])).limit(15).toArray(Integer[]::new);
     for (int i : slowest) {
@@ -330,7 +335,13 @@ class HttpFuzzTest {
     fx.refused.add(new Cred("token without scheme", List.of(admin), Set.of()));
     fx.refused.add(new Cred("empty Authorization", List.of(""), Set.of()));
     // correctly signed but with a critical header extension nobody understands (RFC 7515 4.1.11)
-    for (var role : Map.of("admin", "test-admin", "lender", "lender-a", "borrower", p1, "compliance", "officer-1").entrySet()) {
+    // (ordered maps: Map.of iterates in a different order in every JVM, and the seed must name the same requests)
+    Map<String, String> subjects = new java.util.LinkedHashMap<>();
+    subjects.put("admin", "test-admin");
+    subjects.put("lender", "lender-a");
+    subjects.put("borrower", p1);
+    subjects.put("compliance", "officer-1");
+    for (var role : subjects.entrySet()) {
       fx.refused.add(Cred.bearer("crit unknown (" + role.getKey() + ")",
         FuzzTokens.withCrit(new JsonArray().add("fz-ext"), role.getKey(), role.getValue())));
       fx.refused.add(Cred.bearer("crit empty (" + role.getKey() + ")",
@@ -339,7 +350,11 @@ class HttpFuzzTest {
     fx.refused.add(Cred.bearer("crit not an array", FuzzTokens.es256(new JsonObject().put("crit", "exp"), adminClaims)));
     // two Authorization headers: neither order may be honoured
     String forged = Tokens.unsigned(adminClaims);
-    for (var valid : Map.of("admin", admin, "lender", lenderA, "borrower", borrower).entrySet()) {
+    Map<String, String> honest = new java.util.LinkedHashMap<>();
+    honest.put("admin", admin);
+    honest.put("lender", lenderA);
+    honest.put("borrower", borrower);
+    for (var valid : honest.entrySet()) {
       fx.refused.add(new Cred("two Authorization, valid " + valid.getKey() + " first",
         List.of("Bearer " + valid.getValue(), "Bearer " + forged), Set.of()));
       fx.refused.add(new Cred("two Authorization, forged first",

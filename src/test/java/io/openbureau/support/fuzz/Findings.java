@@ -73,21 +73,50 @@ public final class Findings {
     return failedRequests;
   }
 
-  /** The first case of each (rule, kind of mutation) before any second one: the most bugs in the fewest lines. */
+  /**
+   * The cases to show first: one per broken rule (worst rules first), then one per rule and kind
+   * of mutation, then the rest: the most bugs in the fewest lines.
+   */
   private List<Case> pickDiverse(int max) {
+    List<Case> ordered = new ArrayList<>(cases.values());
+    ordered.sort(java.util.Comparator.comparingInt((Case c) -> severity(c.rule)).thenComparing(Case::key));
     List<Case> picked = new ArrayList<>();
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    for (Case c : cases.values()) {
-      if (picked.size() < max && seen.add(c.rule.replaceAll("\\(.*", "") + "|" + kind(c.mutation))) {
+    java.util.Set<String> rules = new java.util.HashSet<>();
+    java.util.Set<String> kinds = new java.util.HashSet<>();
+    for (Case c : ordered) {
+      if (picked.size() < max && rules.add(c.rule.replaceAll("\\(.*", ""))) {
+        picked.add(c);
+        kinds.add(c.rule + "|" + kind(c.mutation));
+      }
+    }
+    for (Case c : ordered) {
+      if (picked.size() < max && kinds.add(c.rule + "|" + kind(c.mutation))) {
         picked.add(c);
       }
     }
-    for (Case c : cases.values()) {
+    for (Case c : ordered) {
       if (picked.size() < max && !picked.contains(c)) {
         picked.add(c);
       }
     }
     return picked;
+  }
+
+  /** 5xx first, then honoured forgeries, silence, leaks, and the shape of 4xx answers last. */
+  static int severity(String rule) {
+    if (rule.startsWith("status 5")) {
+      return 0;
+    }
+    if (rule.startsWith("honoured")) {
+      return 1;
+    }
+    if (rule.startsWith("no ")) {
+      return 2;
+    }
+    if (rule.startsWith("internal") || rule.startsWith("unsafe")) {
+      return 3;
+    }
+    return 4;
   }
 
   /** "auth:malformed e30.e30.x + header:chunked" is of kind "auth:malformed". */

@@ -41,20 +41,27 @@ final class Mutations {
       String name = pick(rnd, new ArrayList<>(d.pathValues.keySet()));
       int r = rnd.nextInt(10);
       String bad;
+      String label;
       if (r < 7) {
         bad = pick(rnd, BAD_ENCODINGS);
+        label = bad;
       } else if (r < 8) {
-        bad = d.pathValues.get(name) + pick(rnd, BAD_ENCODINGS);
+        String suffix = pick(rnd, BAD_ENCODINGS);
+        bad = d.pathValues.get(name) + suffix;
+        label = "<valid>" + suffix; // the valid part may be a server-made id: not in the label
       } else if (r < 9) {
         bad = "a".repeat(pick(rnd, List.of(65, 300, 3000)));
+        label = "a*" + bad.length();
       } else {
         bad = enc(pick(rnd, HOSTILE_STRINGS));
+        label = bad;
       }
       if (bad.isEmpty()) {
         bad = "%20";
+        label = bad;
       }
       d.pathValues.put(name, bad);
-      return name + "=" + Repr.escape(bad, 12);
+      return name + "=" + Repr.escape(label, 16);
     }
     String p = d.path;
     int r = rnd.nextInt(11);

@@ -22,6 +22,8 @@ import java.util.Map;
  */
 public final class RawClient implements AutoCloseable {
   static final int KEEP = 64 * 1024;
+  /** Of a chunked stream (an export) this much is read before hanging up. */
+  static final int STREAM_KEEP = 8 * 1024;
   private static final int MAX_HEAD = 64 * 1024;
   private final String host;
   private final int port;
@@ -141,7 +143,7 @@ public final class RawClient implements AutoCloseable {
         }
         copy(n, body);
         line();
-        if (body.size() >= KEEP) {
+        if (body.size() >= STREAM_KEEP) {
           // a long stream (an export): what was read is enough, and the rest is not worth the time
           close();
           return body.toByteArray();
