@@ -48,12 +48,11 @@ public final class Findings {
       return;
     }
     failedRequests++;
-    for (String rule : rules) {
-      String mutation = family(request.mutation());
-      Case c = cases.computeIfAbsent(request.operation() + " | " + rule + " | " + mutation,
-        k -> new Case(request.operation(), rule, mutation, new Example(request, response, serverCause)));
-      c.count++;
-    }
+    String rule = String.join("; ", rules);
+    String mutation = family(request.mutation());
+    Case c = cases.computeIfAbsent(request.operation() + " | " + rule + " | " + mutation,
+      k -> new Case(request.operation(), rule, mutation, new Example(request, response, serverCause)));
+    c.count++;
   }
 
   /** The mutation without its random details where they would split one bug into many cases. */
@@ -86,11 +85,11 @@ public final class Findings {
     for (Case c : ordered) {
       if (picked.size() < max && rules.add(c.rule.replaceAll("\\(.*", ""))) {
         picked.add(c);
-        kinds.add(c.rule + "|" + kind(c.mutation));
+        kinds.add(signature(c));
       }
     }
     for (Case c : ordered) {
-      if (picked.size() < max && kinds.add(c.rule + "|" + kind(c.mutation))) {
+      if (picked.size() < max && kinds.add(signature(c))) {
         picked.add(c);
       }
     }
@@ -102,8 +101,20 @@ public final class Findings {
     return picked;
   }
 
+  /** A 5xx is told apart by where the server failed, when it logged that; others by the kind of mutation. */
+  private static String signature(Case c) {
+    String cause = c.first.serverCause();
+    if (cause != null && cause.contains(" at ")) {
+      return c.rule + "|" + cause.substring(cause.lastIndexOf(" at "));
+    }
+    return c.rule + "|" + kind(c.mutation);
+  }
+
   /** 5xx first, then honoured forgeries, silence, leaks, and the shape of 4xx answers last. */
   static int severity(String rule) {
+    if (rule.contains("; ")) {
+      return java.util.Arrays.stream(rule.split("; ")).mapToInt(Findings::severity).min().orElse(4);
+    }
     if (rule.startsWith("status 5")) {
       return 0;
     }
