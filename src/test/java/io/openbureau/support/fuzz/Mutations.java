@@ -25,6 +25,21 @@ final class Mutations {
     "%5C", "~", "%27", "%22", "%3Cx%3E", "%7Bid%7D", ";x=1", "a;b", "%3B", "*", "%2A", "%EF%BF%BF", "%ED%A0%80",
     "%01", "%7F", "%C3%A9");
 
+  /** The encodings known to have hurt before: drawn far more often than their share of the list. */
+  static final List<String> CORE_ENCODINGS = List.of("%", "%zz", "%u002e", "%00");
+  /** NUL and control characters: drawn far more often than their share of the list. */
+  static final List<String> CORE_STRINGS = List.of("\u0000", "a\u0000b", "\u0001\u0002\u0003", " \u0001 ");
+
+  /** A bad encoding: four times in ten one of the core ones. */
+  static String badEncoding(Random rnd) {
+    return rnd.nextInt(10) < 4 ? pick(rnd, CORE_ENCODINGS) : pick(rnd, BAD_ENCODINGS);
+  }
+
+  /** A hostile string: four times in ten NUL or control characters. */
+  static String hostile(Random rnd) {
+    return rnd.nextInt(10) < 4 ? pick(rnd, CORE_STRINGS) : pick(rnd, HOSTILE_STRINGS);
+  }
+
   /** Strings that are valid JSON but hostile (NUL, controls, unicode edge cases). */
   static final List<String> HOSTILE_STRINGS = List.of("\u0000", "a\u0000b", "\u0001\u0002\u0003", " \u0001 ", "\u007f",
     "\t\n\r", " ", "", "\ud83d\ude00", "\u202eabc", "e\u0301\u0301\u0301", "\uFFFE", "\uFEFFx", "\u00a0lender-a",
@@ -43,17 +58,17 @@ final class Mutations {
       String bad;
       String label;
       if (r < 7) {
-        bad = pick(rnd, BAD_ENCODINGS);
+        bad = badEncoding(rnd);
         label = bad;
       } else if (r < 8) {
-        String suffix = pick(rnd, BAD_ENCODINGS);
+        String suffix = badEncoding(rnd);
         bad = d.pathValues.get(name) + suffix;
         label = "<valid>" + suffix; // the valid part may be a server-made id: not in the label
       } else if (r < 9) {
         bad = "a".repeat(pick(rnd, List.of(65, 300, 3000)));
         label = "a*" + bad.length();
       } else {
-        bad = enc(pick(rnd, HOSTILE_STRINGS));
+        bad = enc(hostile(rnd));
         label = bad;
       }
       if (bad.isEmpty()) {
@@ -72,8 +87,8 @@ final class Mutations {
       case 3 -> d.path = p.replaceFirst("/([^/]+)$", "/./$1");
       case 4 -> d.path = p + "/../" + p.substring(p.lastIndexOf('/') + 1);
       case 5 -> d.path = p.toUpperCase();
-      case 6 -> d.path = p + "/" + pick(rnd, BAD_ENCODINGS);
-      case 7 -> d.path = p + pick(rnd, BAD_ENCODINGS);
+      case 6 -> d.path = p + "/" + badEncoding(rnd);
+      case 7 -> d.path = p + badEncoding(rnd);
       case 8 -> d.path = p + ";jsessionid=fz";
       case 9 -> d.path = p.replace("/", "%2F");
       default -> d.path = p + "/extra";
@@ -87,7 +102,7 @@ final class Mutations {
     int r = rnd.nextInt(8);
     switch (r) {
       case 0 -> d.query.add(new String[] {"fz", "1"});
-      case 1 -> d.query.add(new String[] {pick(rnd, BAD_ENCODINGS) + "x", "1"});
+      case 1 -> d.query.add(new String[] {badEncoding(rnd) + "x", "1"});
       case 2 -> d.query.add(new String[] {"", ""});
       case 3 -> d.query.add(new String[] {"&&&"});
       case 4 -> d.query.add(new String[] {"a", "1#frag"});
@@ -101,17 +116,17 @@ final class Mutations {
   @SuppressWarnings("unchecked")
   static String queryValue(Draft d, Random rnd, Param p) {
     Map<String, Object> s = p.schema();
-    int r = rnd.nextInt(10);
+    int r = rnd.nextInt(12);
     String v;
-    if (r < 3) {
-      v = pick(rnd, BAD_ENCODINGS);
-    } else if (r < 4) {
+    if (r < 4) {
+      v = badEncoding(rnd);
+    } else if (r < 5) {
       String existing = d.query.stream().filter(q -> q[0].equals(p.name())).map(q -> q[1]).findFirst().orElse("1");
       d.query.add(new String[] {p.name(), existing});
       d.query.add(new String[] {p.name(), pick(rnd, List.of("2", "%zz", ""))});
       return p.name() + " twice";
-    } else if (r < 5) {
-      v = enc(pick(rnd, HOSTILE_STRINGS));
+    } else if (r < 7) {
+      v = enc(hostile(rnd));
     } else if ("integer".equals(s.get("type"))) {
       v = pick(rnd, List.of("0", "-1", "1001", "2147483648", "9223372036854775808", "99999999999999999999", "1e309",
         "-1e309", "NaN", "Infinity", "1.5", "1e2", "%201", "0x10", "%2B5", "", "-0", "1e-400", "%D9%A1%D9%A2", "1.0"));
@@ -145,7 +160,19 @@ final class Mutations {
     List<String> names = new ArrayList<>(props.keySet());
     String field = names.isEmpty() ? "x" : pick(rnd, names);
     Map<String, Object> fieldSchema = (Map<String, Object>) props.getOrDefault(field, Map.of());
-    int r = rnd.nextInt(14);
+    List<String> strings = names.stream().filter(n -> "string".equals(((Map<String, Object>) props.get(n)).get("type")))
+      .toList();
+    int r = rnd.nextInt(17);
+    if (r >= 14) {
+      // hostile strings are what reached Postgres before: a string field, or every one of them
+      if (r == 16) {
+        String s = hostile(rnd);
+        strings.forEach(f -> body.put(f, s));
+        return "hostile every string=" + Repr.escape(s, 12);
+      }
+      field = strings.isEmpty() ? field : pick(rnd, strings);
+      r = 3;
+    }
     switch (r) {
       case 0 -> {
         body.put(field, pick(rnd, List.of(123, -1, 1.5, true, false, new JsonArray(), new JsonObject(), "str",
@@ -171,7 +198,7 @@ final class Mutations {
         return "long " + field + " (" + n + ")";
       }
       case 3, 4 -> {
-        String s = pick(rnd, HOSTILE_STRINGS);
+        String s = hostile(rnd);
         body.put(field, rnd.nextBoolean() ? s : body.getValue(field) + s);
         return "hostile " + field + "=" + Repr.escape(s, 12);
       }
@@ -270,7 +297,7 @@ final class Mutations {
       case 5 -> {
         JsonObject line = extraLine.copy();
         String key = pick(rnd, new ArrayList<>(line.fieldNames()));
-        line.put(key, pick(rnd, HOSTILE_STRINGS));
+        line.put(key, hostile(rnd));
         lines.add(line.encode());
       }
       case 6 -> {
