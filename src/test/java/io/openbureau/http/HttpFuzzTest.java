@@ -62,6 +62,8 @@ class HttpFuzzTest {
   private static final Set<String> SERIAL = Set.of("accessLogVerify");
   private static final String ADMIN = Tokens.admin();
   private static long[] MICROS = new long[0];
+  /** GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH, and one value for every other method. */
+  private static final int MAX_METHOD_LABELS = 10;
 
   private static TestBureau bureau;
   private static Api api;
@@ -110,8 +112,23 @@ class HttpFuzzTest {
     writeReport(seed, count, millis, byStatus, requests, findings);
 
     Api.Res ready = api.get("/health/ready", null);
-    assertEquals(200, ready.status(), "the bureau is still ready after the fuzzing: " + ready);
-    assertTrue(findings.isEmpty(), findings.summary(20));
+    Set<String> methods = metricMethods(api.get("/metrics", null).body());
+    org.junit.jupiter.api.Assertions.assertAll(
+      () -> assertEquals(200, ready.status(), "the bureau is still ready after the fuzzing: " + ready),
+      () -> assertTrue(findings.isEmpty(), findings.summary(20)),
+      // made-up methods must not mint metric series: the standard ones and one bucket for the rest
+      () -> assertTrue(methods.size() <= MAX_METHOD_LABELS, "the metrics' method label has " + methods.size()
+        + " values after the fuzzing: " + methods));
+  }
+
+  /** The values of the {@code method} label in a Prometheus scrape. */
+  static Set<String> metricMethods(String scrape) {
+    Set<String> out = new java.util.TreeSet<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("[{,]method=\"([^\"]*)\"").matcher(scrape);
+    while (m.find()) {
+      out.add(m.group(1));
+    }
+    return out;
   }
 
   @Test
@@ -144,6 +161,7 @@ class HttpFuzzTest {
     assertEquals("status 500", findings.cases().get(0).rule);
     assertFalse(findings.isEmpty());
     assertTrue(findings.summary(20).contains(plain.repr()), findings.summary(20));
+    assertEquals(Set.of("GET", "FUZZ"), metricMethods("a{method=\"GET\",x=\"1\"} 1\nb{code=\"200\",method=\"FUZZ\"} 2\n"));
   }
 
   @Test
