@@ -115,7 +115,7 @@ class HttpFuzzTest {
     Set<String> methods = metricMethods(api.get("/metrics", null).body());
     org.junit.jupiter.api.Assertions.assertAll(
       () -> assertEquals(200, ready.status(), "the bureau is still ready after the fuzzing: " + ready),
-      () -> assertTrue(findings.isEmpty(), findings.summary(20)),
+      () -> assertTrue(findings.isEmpty(), findings.summary(20) + "full report: target/fuzz/http-fuzz-" + seed + ".txt"),
       // made-up methods must not mint metric series: the standard ones and one bucket for the rest
       () -> assertTrue(methods.size() <= MAX_METHOD_LABELS, "the metrics' method label has " + methods.size()
         + " values after the fuzzing: " + methods));

@@ -26,7 +26,10 @@ public final class Fixtures {
 
   public String host = "127.0.0.1";
   public int port;
-  /** Credentials honoured for some role. */
+  /**
+   * Tokens signed by a trusted issuer, each with the roles it is honoured for: none for a suspended
+   * member, a non-member or a subject that is not valid for its role.
+   */
   public final List<Cred> valid = new ArrayList<>();
   /** Credentials no operation may honour (forged, malformed, crit, duplicated, refused subjects). */
   public final List<Cred> refused = new ArrayList<>();
