@@ -1,0 +1,165 @@
+package io.openbureau.support.fuzz;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The violations of a run, grouped into distinct cases (operation, broken rule, kind of
+ * mutation), each with its first example: what a developer needs to reproduce it.
+ */
+public final class Findings {
+  /** One request that broke a rule, with what came back and what the server logged. */
+  public record Example(FuzzRequest request, FuzzResponse response, String serverCause) {
+  }
+
+  /** A distinct case: its first example and how often it happened. */
+  public static final class Case {
+    public final String operation;
+    public final String rule;
+    public final String mutation;
+    public final Example first;
+    public int count;
+
+    Case(String operation, String rule, String mutation, Example first) {
+      this.operation = operation;
+      this.rule = rule;
+      this.mutation = mutation;
+      this.first = first;
+    }
+
+    public String key() {
+      return operation + " | " + rule + " | " + mutation;
+    }
+  }
+
+  private final long seed;
+  private final Map<String, Case> cases = new TreeMap<>();
+  private int failedRequests;
+
+  public Findings(long seed) {
+    this.seed = seed;
+  }
+
+  public void add(FuzzRequest request, FuzzResponse response, List<String> rules, String serverCause) {
+    if (rules.isEmpty()) {
+      return;
+    }
+    failedRequests++;
+    String rule = String.join("; ", rules);
+    String mutation = family(request.mutation());
+    Case c = cases.computeIfAbsent(request.operation() + " | " + rule + " | " + mutation,
+      k -> new Case(request.operation(), rule, mutation, new Example(request, response, serverCause)));
+    c.count++;
+  }
+
+  /** The mutation without its random details where they would split one bug into many cases. */
+  static String family(String mutation) {
+    return mutation.replaceAll(" \\(\\d+\\)", "").replaceAll("truncated at \\d+", "truncated");
+  }
+
+  public boolean isEmpty() {
+    return cases.isEmpty();
+  }
+
+  public List<Case> cases() {
+    return new ArrayList<>(cases.values());
+  }
+
+  public int failedRequests() {
+    return failedRequests;
+  }
+
+  /**
+   * The cases to show first: one per broken rule (worst rules first), then one per rule and kind
+   * of mutation, then the rest: the most bugs in the fewest lines.
+   */
+  private List<Case> pickDiverse(int max) {
+    List<Case> ordered = new ArrayList<>(cases.values());
+    ordered.sort(java.util.Comparator.comparingInt((Case c) -> severity(c.rule)).thenComparing(Case::key));
+    List<Case> picked = new ArrayList<>();
+    java.util.Set<String> rules = new java.util.HashSet<>();
+    java.util.Set<String> kinds = new java.util.HashSet<>();
+    for (Case c : ordered) {
+      if (picked.size() < max && rules.add(c.rule.replaceAll("\\(.*", ""))) {
+        picked.add(c);
+        kinds.add(signature(c));
+      }
+    }
+    for (Case c : ordered) {
+      if (picked.size() < max && kinds.add(signature(c))) {
+        picked.add(c);
+      }
+    }
+    for (Case c : ordered) {
+      if (picked.size() < max && !picked.contains(c)) {
+        picked.add(c);
+      }
+    }
+    return picked;
+  }
+
+  /** A 5xx is told apart by where the server failed, when it logged that; others by the kind of mutation. */
+  private static String signature(Case c) {
+    String cause = c.first.serverCause();
+    if (cause != null && cause.contains(" at ")) {
+      return c.rule + "|" + cause.substring(cause.lastIndexOf(" at "));
+    }
+    return c.rule + "|" + kind(c.mutation);
+  }
+
+  /** 5xx first, then honoured forgeries, silence, leaks, and the shape of 4xx answers last. */
+  static int severity(String rule) {
+    if (rule.contains("; ")) {
+      return java.util.Arrays.stream(rule.split("; ")).mapToInt(Findings::severity).min().orElse(4);
+    }
+    if (rule.startsWith("status 5")) {
+      return 0;
+    }
+    if (rule.startsWith("honoured")) {
+      return 1;
+    }
+    if (rule.startsWith("no ")) {
+      return 2;
+    }
+    if (rule.startsWith("internal") || rule.startsWith("unsafe")) {
+      return 3;
+    }
+    return 4;
+  }
+
+  /** "auth:malformed e30.e30.x + header:chunked" is of kind "auth:malformed". */
+  static String kind(String mutation) {
+    String first = mutation.split(" \\+ ")[0];
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^[a-z-]+:[A-Za-z-]*").matcher(first);
+    return m.find() ? m.group() : first;
+  }
+
+  /** Up to {@code max} cases, grouped by operation, each reproducible from the seed and its index. */
+  public String summary(int max) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(cases.size()).append(" distinct failing cases in ").append(failedRequests).append(" requests (seed ")
+      .append(seed).append("; rerun one with -Dfuzz.seed=").append(seed).append(", request #i is regenerated by Generator.one(seed, i))\n");
+    Map<String, List<Case>> byOp = new TreeMap<>();
+    pickDiverse(max).forEach(c -> byOp.computeIfAbsent(c.operation, k -> new ArrayList<>()).add(c));
+    byOp.forEach((op, list) -> {
+      sb.append("== ").append(op).append('\n');
+      for (Case c : list) {
+        sb.append("  - ").append(c.rule).append(" [").append(c.mutation).append("] x").append(c.count).append('\n');
+        sb.append("    ").append(c.first.request().repr()).append('\n');
+        FuzzResponse r = c.first.response();
+        sb.append("    -> ").append(r.error() != null ? r.error() : r.status() + " " + r.header("content-type") + " "
+          + Repr.escape(r.bodyText(), 200)).append('\n');
+        if (c.first.serverCause() != null) {
+          sb.append("    server log: ").append(c.first.serverCause()).append('\n');
+        }
+      }
+    });
+    if (cases.size() > max) {
+      sb.append("... and ").append(cases.size() - max).append(" more cases\n");
+    }
+    return sb.toString();
+  }
+}
