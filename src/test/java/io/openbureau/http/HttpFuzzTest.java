@@ -65,13 +65,15 @@ class HttpFuzzTest {
   /** GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH, and one value for every other method. */
   private static final int MAX_METHOD_LABELS = 10;
 
+  /** The national id behind each borrower credential, by credential name. */
+  private static final Map<String, String> SUBJECTS = new java.util.LinkedHashMap<>();
   private static TestBureau bureau;
   private static Api api;
   private static ApiSpec spec;
   private static Fixtures fixtures;
 
   @BeforeAll
-  static void start() {
+  static void start() throws InterruptedException {
     bureau = TestBureau.start("fuzz");
     api = bureau.api;
     spec = ApiSpec.load(Path.of("src/main/resources/openapi.yaml"));
@@ -269,7 +271,7 @@ class HttpFuzzTest {
 
   // ---- what exists before the fuzzing
 
-  private static Fixtures seed() {
+  private static Fixtures seed() throws InterruptedException {
     Fixtures fx = new Fixtures();
     fx.port = bureau.config().http().port();
     List<String> lenders = List.of("lender-a", "lender-b");
@@ -298,31 +300,91 @@ class HttpFuzzTest {
       }
     }
     String p1 = fx.people.get(0);
-    grant(p1, "lender-a", "LOAN_ORIGINATION", "REPORT");
-    grant(p1, "lender-b", "LOAN_ORIGINATION", "SCORE");
-    grant(fx.people.get(1), "lender-a", "LOAN_ORIGINATION", "SCORE");
+    grant(fx, p1, "lender-a", "LOAN_ORIGINATION", "REPORT");
+    grant(fx, p1, "lender-b", "LOAN_ORIGINATION", "SCORE");
+    grant(fx, fx.people.get(1), "lender-a", "LOAN_ORIGINATION", "SCORE");
     // the consents the fuzzer may revoke: purposes the inquiries above do not depend on
-    fx.consentIds.add(grant(fx.people.get(1), "lender-b", "ACCOUNT_REVIEW", "SCORE"));
-    fx.consentIds.add(grant(fx.people.get(2), "lender-a", "ACCOUNT_REVIEW", "REPORT"));
-    fx.consentIds.add(grant(fx.people.get(2), "lender-b", "ACCOUNT_REVIEW", "SCORE"));
+    fx.consentIds.add(grant(fx, fx.people.get(1), "lender-b", "ACCOUNT_REVIEW", "SCORE"));
+    fx.consentIds.add(grant(fx, fx.people.get(2), "lender-a", "ACCOUNT_REVIEW", "REPORT"));
+    fx.consentIds.add(grant(fx, fx.people.get(2), "lender-b", "ACCOUNT_REVIEW", "SCORE"));
     for (String lender : lenders) {
       Api.Res inq = api.post("/v1/inquiries", Tokens.lender(lender), new JsonObject().put("nationalId", p1)
         .put("purpose", "LOAN_ORIGINATION"));
       assertEquals(200, inq.status(), inq.toString());
     }
+    Api.Res inq = api.post("/v1/inquiries", Tokens.lender("lender-a"), new JsonObject().put("nationalId", fx.people.get(1))
+      .put("purpose", "LOAN_ORIGINATION"));
+    assertEquals(200, inq.status(), inq.toString());
     credentials(fx);
+    checkpointed(fx);
     return fx;
   }
 
-  private static String grant(String person, String lender, String purpose, String scope) {
+  /**
+   * The access-log entries about each borrower credential's subject, once a checkpoint covers them
+   * all (their proofs answer 200), and the oldest signed checkpoints as the public endpoint gives
+   * them: what proof requests and an outsider's copy are made of.
+   */
+  private static void checkpointed(Fixtures fx) throws InterruptedException {
+    Map<String, List<String>> byPerson = new java.util.LinkedHashMap<>();
+    for (String person : fx.people) {
+      Api.Res mine = api.get("/v1/me/inquiries?limit=20", Tokens.borrower(person));
+      assertEquals(200, mine.status(), mine.toString());
+      List<String> ids = new ArrayList<>();
+      mine.json().getJsonArray("items").forEach(o -> ids.add(((JsonObject) o).getString("id")));
+      java.util.Collections.sort(ids);
+      byPerson.put(person, ids);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (var e : byPerson.entrySet()) {
+      for (String id : e.getValue()) {
+        Api.Res proof = api.get("/v1/me/inquiries/" + id + "/proof", Tokens.borrower(e.getKey()));
+        while (proof.status() == 409 && System.nanoTime() < deadline) {
+          Thread.sleep(50); // polling, with a deadline: rows are checkpointed within the interval
+          proof = api.get("/v1/me/inquiries/" + id + "/proof", Tokens.borrower(e.getKey()));
+        }
+        assertEquals(200, proof.status(), "the entry " + id + " is checkpointed within 30 s: " + proof);
+        fx.rows.add(id);
+      }
+    }
+    SUBJECTS.forEach((cred, person) -> fx.rowsByCred.put(cred, byPerson.getOrDefault(person, List.of())));
+    Api.Res feed = api.get("/v1/audit/checkpoints?after=0&limit=4", null);
+    assertEquals(200, feed.status(), feed.toString());
+    for (Object o : feed.json().getJsonArray("items")) {
+      JsonObject cp = (JsonObject) o;
+      fx.checkpoints.add(cp.getString("signature"));
+      // (signed here once: ECDSA signatures differ every time, and a seed must give the same requests)
+      JsonObject claims = new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(
+        cp.getString("signature").split("\\.")[1]), StandardCharsets.UTF_8));
+      fx.foreignCheckpoints.add(FuzzTokens.es256(new JsonObject().put("typ", "JWT"), claims));
+      fx.foreignCheckpoints.add(Tokens.rs256(claims));
+      fx.checkpointIds.add(cp.getString("id"));
+      if (!fx.chainIds.contains(cp.getString("chainId"))) {
+        fx.chainIds.add(cp.getString("chainId"));
+      }
+    }
+    assertFalse(fx.checkpoints.isEmpty(), "checkpoints are published: " + feed);
+  }
+
+  private static String grant(Fixtures fx, String person, String lender, String purpose, String scope) {
     Api.Res r = api.post("/v1/me/consents", Tokens.borrower(person), new JsonObject().put("lenderId", lender)
       .put("purpose", purpose).put("scope", scope));
     assertEquals(201, r.status(), r.toString());
+    if (r.json().getString("receipt") != null) {
+      fx.receipts.add(r.json().getString("receipt")); // signed by the bureau, but no checkpoint
+    }
     return r.json().getString("consentId");
   }
 
   private static void credentials(Fixtures fx) {
     String p1 = fx.people.get(0);
+    // whose entries a borrower credential may ask proofs of (its subject's)
+    SUBJECTS.put("borrower p0", p1);
+    SUBJECTS.put("borrower p1", fx.people.get(1));
+    SUBJECTS.put("borrower p2", fx.people.get(2));
+    SUBJECTS.put("borrower via limited issuer", fx.people.get(1));
+    SUBJECTS.put("lender+borrower, sub a national id", p1);
+    SUBJECTS.put("borrower, sub with trailing NUL", p1);
     String admin = Tokens.admin();
     String lenderA = Tokens.lender("lender-a");
     String borrower = Tokens.borrower(p1);

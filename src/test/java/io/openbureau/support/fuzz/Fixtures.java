@@ -43,6 +43,20 @@ public final class Fixtures {
   public final List<String> accountRefs = new ArrayList<>();
   /** Consent ids that may be revoked. */
   public final List<String> consentIds = new ArrayList<>();
+  /** Signed checkpoints as {@code /v1/audit/checkpoints} publishes them (compact JWS), oldest first. */
+  public final List<String> checkpoints = new ArrayList<>();
+  /** The ids of those checkpoints (for the witness feed's {@code after}). */
+  public final List<String> checkpointIds = new ArrayList<>();
+  /** The chain ids those checkpoints name. */
+  public final List<String> chainIds = new ArrayList<>();
+  /** Checkpoints' claims signed correctly, but with keys that are not the bureau's. */
+  public final List<String> foreignCheckpoints = new ArrayList<>();
+  /** JWS the bureau signed that are not checkpoints (consent receipts). */
+  public final List<String> receipts = new ArrayList<>();
+  /** Access-log entry ids about the subject of a borrower credential (by credential name), all checkpointed. */
+  public final java.util.Map<String, List<String>> rowsByCred = new java.util.LinkedHashMap<>();
+  /** Every access-log entry id in {@link #rowsByCred}. */
+  public final List<String> rows = new ArrayList<>();
 
   public List<Cred> validFor(String role) {
     return valid.stream().filter(c -> c.entitledTo(role)).toList();

@@ -109,7 +109,7 @@ public final class Generator {
       d.cred = pick(rnd, creds);
     }
     for (Param p : op.params("path")) {
-      d.pathValues.put(p.name(), enc(pathValue(op, p, rnd)));
+      d.pathValues.put(p.name(), enc(pathValue(d, p, rnd)));
     }
     for (Param p : op.params("query")) {
       if (p.required() || rnd.nextInt(2) == 0) {
@@ -125,10 +125,23 @@ public final class Generator {
           d.ndjson.add(batchLine(rnd).encode());
         }
       } else {
-        d.json = (JsonObject) value(op.bodySchema(), "body", rnd);
+        Object body = value(op.bodySchema(), bodyName(op), rnd);
+        if (body instanceof JsonArray array) {
+          d.jsonArray = array; // e.g. the outsider's copy of the checkpoints
+        } else {
+          d.json = (JsonObject) body;
+        }
       }
     }
     return d;
+  }
+
+  /**
+   * The name a body's schema is read with: a hint for what its values are when the schema alone
+   * does not say (an array of strings that are the bureau's checkpoints).
+   */
+  static String bodyName(Operation op) {
+    return op.id().equals("accessLogVerifyCheckpoints") ? "checkpoints" : "body";
   }
 
   private JsonObject batchLine(Random rnd) {
@@ -139,7 +152,11 @@ public final class Generator {
     return line;
   }
 
-  private String pathValue(Operation op, Param p, Random rnd) {
+  private String pathValue(Draft d, Param p, Random rnd) {
+    Operation op = d.op;
+    if (op.id().equals("myInquiryProof") && p.name().equals("id")) {
+      return proofRow(d, rnd);
+    }
     return switch (p.name()) {
       case "id" -> pick(rnd, fx.victimMembers);
       case "accountRef" -> rnd.nextInt(4) == 0 ? "fz-" + base36(rnd, 6) : pick(rnd, fx.accountRefs);
@@ -148,13 +165,39 @@ public final class Generator {
     };
   }
 
+  /**
+   * An access-log entry id for a proof: mostly one about the caller's subject, all of them
+   * checkpointed before the run (so the answer is a proof); otherwise someone else's entry or an
+   * id that is no entry (404 for both).
+   */
+  private String proofRow(Draft d, Random rnd) {
+    List<String> own = d.cred == null ? List.of() : fx.rowsByCred.getOrDefault(d.cred.name(), List.of());
+    int r = rnd.nextInt(10);
+    if (r < 7 && !own.isEmpty()) {
+      return pick(rnd, own);
+    }
+    if (r < 9 && !fx.rows.isEmpty()) {
+      return pick(rnd, fx.rows);
+    }
+    return pick(rnd, List.of("0", "1", Long.toString(1 + rnd.nextInt(1_000_000)), "999999999999999999"));
+  }
+
   private String queryValue(Operation op, Param p, Random rnd) {
     return switch (p.name()) {
       case "cursor" -> Cursors.valid(op.id(), fx, rnd);
       case "lenderId" -> pick(rnd, fx.activeMembers);
       case "nationalId" -> person(rnd);
       case "action" -> pick(rnd, List.of("INQUIRY", "COMPLIANCE_READ", "SELF_REPORT", "COMPLIANCE_EXPORT"));
-      case "chainId" -> rnd.nextBoolean() ? "w-" + base36(rnd, 8) : new UUID(rnd.nextLong(), rnd.nextLong()).toString();
+      case "chainId" -> {
+        int r = rnd.nextInt(3);
+        yield r == 0 && !fx.chainIds.isEmpty() ? pick(rnd, fx.chainIds)
+          : r == 1 ? "w-" + base36(rnd, 8) : new UUID(rnd.nextLong(), rnd.nextLong()).toString();
+      }
+      case "after" -> {
+        int r = rnd.nextInt(4);
+        yield r == 0 ? "0" : r == 1 || fx.checkpointIds.isEmpty() ? Long.toString(rnd.nextInt(100_000))
+          : pick(rnd, fx.checkpointIds);
+      }
       case "from" -> Instant.ofEpochSecond(CLOCK + 30L * 86400 - rnd.nextInt(60 * 86400)).toString();
       case "to" -> Instant.ofEpochSecond(CLOCK + 31L * 86400 + rnd.nextInt(86400 * 60)).toString();
       default -> String.valueOf(value(p.schema(), p.name(), rnd));
@@ -168,6 +211,17 @@ public final class Generator {
       return values.get(rnd.nextInt(values.size()));
     }
     Object type = schema.get("type");
+    if ("array".equals(type)) {
+      Map<String, Object> items = (Map<String, Object>) schema.getOrDefault("items", Map.of());
+      int min = schema.get("minItems") instanceof Number n ? n.intValue() : 0;
+      int max = schema.get("maxItems") instanceof Number n ? Math.min(n.intValue(), min + 4) : min + 4;
+      int size = min + rnd.nextInt(max - min + 1);
+      JsonArray a = new JsonArray();
+      for (int i = 0; i < size; i++) {
+        a.add(value(items, name + "[]", rnd));
+      }
+      return a;
+    }
     if ("object".equals(type)) {
       JsonObject o = new JsonObject();
       List<String> required = (List<String>) schema.getOrDefault("required", List.of());
@@ -201,6 +255,9 @@ public final class Generator {
     if (pattern != null && pattern.equals("^[A-Z]{3}$")) {
       return pick(rnd, List.of("CNY", "USD", "EUR", "HKD"));
     }
+    if (pattern != null && pattern.matches("\\^\\[0-9\\]\\{1,[0-9]+\\}\\$")) {
+      return Long.toString(rnd.nextInt(1_000_000)); // an id of digits
+    }
     if (pattern != null && pattern.startsWith("^[0-9]{4}-")) {
       return (2018 + rnd.nextInt(8)) + "-" + String.format("%02d", 1 + rnd.nextInt(12));
     }
@@ -210,6 +267,7 @@ public final class Generator {
       case "id" -> "fz-" + base36(rnd, 8);
       case "name" -> "Fuzz Member " + rnd.nextInt(100000);
       case "accountRef" -> pick(rnd, fx.accountRefs);
+      case "checkpoints[]" -> fx.checkpoints.isEmpty() ? "fz" + rnd.nextInt(1000) : pick(rnd, fx.checkpoints);
       default -> "fz" + rnd.nextInt(1000);
     };
   }
@@ -259,6 +317,9 @@ public final class Generator {
   private String body(Draft d, Random rnd) {
     if (d.ndjson != null) {
       return Mutations.ndjson(d, rnd, batchLine(rnd));
+    }
+    if (d.jsonArray != null) {
+      return Mutations.jsonArray(d, rnd, d.op.bodySchema());
     }
     return Mutations.json(d, rnd, d.op.bodySchema());
   }
@@ -332,6 +393,8 @@ public final class Generator {
     boolean host = true;
     String contentType;
     JsonObject json;
+    /** A body whose schema is an array (set instead of {@link #json}). */
+    JsonArray jsonArray;
     List<String> ndjson;
     /** Replaces the JSON/NDJSON body when set. */
     byte[] rawBody;
@@ -371,6 +434,9 @@ public final class Generator {
       if (json != null) {
         return json.encode().getBytes(StandardCharsets.UTF_8);
       }
+      if (jsonArray != null) {
+        return jsonArray.encode().getBytes(StandardCharsets.UTF_8);
+      }
       if (ndjson != null) {
         return (String.join("\n", ndjson) + "\n").getBytes(StandardCharsets.UTF_8);
       }
@@ -408,7 +474,8 @@ public final class Generator {
       String mutation = labels.isEmpty() ? "valid" : String.join(" + ", labels);
       String repr = Repr.of(index, op.id(), mutation, method, t, version, hs, b, cred, fx);
       return new FuzzRequest(index, op.id(), mutation, method, t, version, List.copyOf(hs), b, fresh, mustBeRefused,
-        method.equals("HEAD"), mayClose, repr);
+        // (empty lines before the request line are skipped, RFC 9112 2.2: "\r\nHEAD" is a HEAD)
+        method.replaceFirst("^(\r\n)+", "").equals("HEAD"), mayClose, repr);
     }
 
     private static byte[] chunk(byte[] b) {

@@ -280,6 +280,195 @@ final class Mutations {
     }
   }
 
+  /**
+   * Breaks a body whose schema is an array (the outsider's copy of the checkpoints: compact JWS
+   * strings): its size, its items' types and lengths, hostile strings, JWS that are forged,
+   * re-signed by someone else, cut, or the bureau's but not checkpoints, and the JSON text itself.
+   */
+  @SuppressWarnings("unchecked")
+  static String jsonArray(Draft d, Random rnd, Map<String, Object> schema) {
+    JsonArray body = d.jsonArray;
+    Map<String, Object> items = (Map<String, Object>) schema.getOrDefault("items", Map.of());
+    int max = schema.get("maxItems") instanceof Integer m ? m : 1000;
+    int maxLength = items.get("maxLength") instanceof Integer m ? m : 16384;
+    String sample = body.isEmpty() || !(body.getValue(0) instanceof String first) ? "e30.e30.e30" : first;
+    int at = body.isEmpty() ? 0 : rnd.nextInt(body.size());
+    int r = rnd.nextInt(16);
+    switch (r) {
+      case 0 -> {
+        d.jsonArray = new JsonArray();
+        return "array empty";
+      }
+      case 1 -> {
+        int n = pick(rnd, List.of(max, max + 1, 5000));
+        JsonArray many = new JsonArray();
+        for (int i = 0; i < n; i++) {
+          many.add(sample);
+        }
+        d.jsonArray = many;
+        return "array of " + n;
+      }
+      case 2 -> {
+        Object v = pick(rnd, List.of(123, -1, 1.5, true, new JsonArray(), new JsonObject(), new JsonArray().add(sample),
+          new JsonObject().put("signature", sample)));
+        set(body, at, v);
+        if (rnd.nextInt(4) == 0) {
+          body.addNull();
+        }
+        return "item wrong type";
+      }
+      case 3 -> {
+        int n = pick(rnd, List.of(maxLength + 1, 100_000));
+        set(body, at, "x".repeat(n));
+        return "long item (" + n + ")";
+      }
+      case 4, 5 -> {
+        String h = hostile(rnd);
+        set(body, at, rnd.nextBoolean() ? h : sample + h);
+        return "hostile item=" + Repr.escape(h, 12);
+      }
+      case 6, 7 -> {
+        set(body, at, forged(sample, rnd));
+        return "forged checkpoint";
+      }
+      case 8 -> {
+        List<String> receipts = d.fx.receipts;
+        set(body, at, receipts.isEmpty() ? sample : pick(rnd, receipts));
+        return "bureau JWS not a checkpoint";
+      }
+      case 9 -> {
+        // signed correctly, but by an issuer of tokens: the kid and the key are not the bureau's
+        List<String> foreign = d.fx.foreignCheckpoints;
+        set(body, at, foreign.isEmpty() ? sample : pick(rnd, foreign));
+        return "checkpoint signed by another key";
+      }
+      case 10 -> {
+        for (int i = 0; i < 1 + rnd.nextInt(20); i++) {
+          body.add(sample);
+        }
+        return "duplicates";
+      }
+      case 11 -> {
+        d.rawBody = pick(rnd, List.of("{}", "\"" + sample + "\"", "null", "[", "[\"a\",]", "[,]", "[\"a\" \"b\"]",
+          "[null]", "[[]]", "[1e309]", "[\"\\ud800\"]", body.encode() + " x", body.encode() + body.encode(),
+          "[" + body.encode() + "]", body.encode().replace('"', '\''))).getBytes(StandardCharsets.UTF_8);
+        return "invalid array " + Repr.escape(new String(d.rawBody, StandardCharsets.UTF_8), 12);
+      }
+      case 12 -> {
+        byte[] text = body.encode().getBytes(StandardCharsets.UTF_8);
+        int cut = text.length <= 1 ? 0 : rnd.nextInt(text.length - 1);
+        d.rawBody = java.util.Arrays.copyOf(text, cut);
+        return "truncated at " + cut;
+      }
+      case 13 -> {
+        int depth = pick(rnd, List.of(100, 1001, 5000, 20000));
+        d.rawBody = ("[".repeat(depth) + "]".repeat(depth)).getBytes(StandardCharsets.UTF_8);
+        return "deep nesting top " + depth;
+      }
+      case 14 -> {
+        String text = body.encode();
+        int k = rnd.nextInt(3);
+        d.rawBody = switch (k) {
+          case 0 -> concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, text.getBytes(StandardCharsets.UTF_8));
+          case 1 -> text.getBytes(StandardCharsets.UTF_16LE);
+          default -> ("[\"a" + new String(new byte[] {(byte) 0xC3, (byte) 0x28}, StandardCharsets.ISO_8859_1) + "\"]")
+            .getBytes(StandardCharsets.ISO_8859_1);
+        };
+        return "array encoding " + k;
+      }
+      default -> {
+        // a raw control character (not escaped) inside an item: invalid JSON
+        d.rawBody = ("[\"" + sample.substring(0, Math.min(8, sample.length())) + (char) (int) pick(rnd, List.of(0, 1, 10, 31))
+          + "\"]").getBytes(StandardCharsets.UTF_8);
+        return "raw control in item";
+      }
+    }
+  }
+
+  /** A checkpoint JWS with one part changed: the signature no longer holds, or its header asks for trust it has no right to. */
+  private static String forged(String jws, Random rnd) {
+    String[] parts = jws.split("\\.", -1);
+    if (parts.length != 3) {
+      return jws + ".x";
+    }
+    JsonObject header = decodeJson(parts[0]);
+    JsonObject claims = decodeJson(parts[1]);
+    int r = rnd.nextInt(9);
+    switch (r) {
+      case 0 -> {
+        char[] sig = parts[2].toCharArray();
+        int i = rnd.nextInt(Math.max(1, sig.length));
+        if (sig.length > 0) {
+          sig[i] = sig[i] == 'A' ? 'B' : 'A';
+        }
+        return parts[0] + "." + parts[1] + "." + new String(sig);
+      }
+      case 1 -> {
+        if (claims != null) {
+          Object seq = claims.getValue("chainSeq");
+          claims.put("chainSeq", pick(rnd, List.of(seq instanceof Number n ? n.longValue() + 1 : 1, -1L, 0L, Long.MAX_VALUE,
+            "1", 1.5, new JsonArray())));
+        }
+        return b64(header) + "." + b64(claims) + "." + parts[2];
+      }
+      case 2 -> {
+        if (claims != null) {
+          claims.put(pick(rnd, List.of("chainId", "headHash", "merkleRoot", "fromSeq", "typ", "iss")),
+            pick(rnd, List.of("\u0000", "a\u0000b", "", "zz", "x".repeat(300), 1, new JsonObject())));
+        }
+        return b64(header) + "." + b64(claims) + "." + parts[2];
+      }
+      case 3 -> {
+        if (header != null) {
+          header.put("alg", pick(rnd, List.of("none", "HS256", "ES256", "", "rs256")));
+        }
+        return b64(header) + "." + parts[1] + "." + (rnd.nextBoolean() ? "" : parts[2]);
+      }
+      case 4 -> {
+        if (header != null) {
+          header.put("kid", pick(rnd, List.of("unknown", "", "../../etc/passwd", "\u0000", "x".repeat(500))));
+        }
+        return b64(header) + "." + parts[1] + "." + parts[2];
+      }
+      case 5 -> {
+        if (header != null) {
+          header.put("crit", new JsonArray().add("fz-ext")).put("fz-ext", true);
+        }
+        return b64(header) + "." + parts[1] + "." + parts[2];
+      }
+      case 6 -> {
+        return pick(rnd, List.of(parts[0] + "." + parts[1], parts[0] + ".." + parts[2], "..", "...", parts[0] + "." + parts[1]
+          + "." + parts[2] + ".x", "%%%.%%%.%%%", parts[0] + "." + parts[1] + ".!!!", jws.replace('-', '+')));
+      }
+      case 7 -> {
+        return pick(rnd, List.of("bnVsbA", "W10", "e30", "eyJ")) + "." + parts[1] + "." + parts[2];
+      }
+      default -> {
+        return parts[0] + "." + pick(rnd, List.of("bnVsbA", "W10", "e30", "eyJ", "MQ")) + "." + parts[2];
+      }
+    }
+  }
+
+  private static void set(JsonArray a, int at, Object v) {
+    if (a.isEmpty()) {
+      a.add(v);
+    } else {
+      a.set(at, v);
+    }
+  }
+
+  private static JsonObject decodeJson(String part) {
+    try {
+      return new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(part), StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static String b64(JsonObject o) {
+    return o == null ? "e30" : FuzzTokens.b64(o.encode());
+  }
+
   static String ndjson(Draft d, Random rnd, JsonObject extraLine) {
     List<String> lines = d.ndjson;
     int r = rnd.nextInt(9);
