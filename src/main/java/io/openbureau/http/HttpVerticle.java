@@ -36,9 +36,11 @@ import io.openbureau.members.MemberRepository;
 import io.openbureau.members.MemberRoutes;
 import io.openbureau.members.MemberStatus;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
@@ -83,22 +85,18 @@ public final class HttpVerticle extends VerticleBase {
       .compose(s -> vertx.executeBlocking(() -> new Loaded(TrustedIssuers.load(vertx, config.auth()),
         Scorecard.load(Path.of(config.scorecardFile())))))
       .compose(loaded -> Contract.load(vertx).map(contract -> router(contract, loaded)))
-      .compose(router -> vertx.createHttpServer(new HttpServerOptions()
-          .setPort(config.http().port()).setHost(config.http().host())
-          .setCompressionSupported(false)
-          .setMaxHeaderSize(16 * 1024))
-        .invalidRequestHandler(LowLevelErrors::invalidRequest)
-        // with a handshake handler set, Vert.x hands requests of an unknown HTTP version to the
-        // request handler instead of answering an empty 501 itself (and refuses WebSockets here)
-        .webSocketHandshakeHandler(LowLevelErrors::webSocket)
-        .requestHandler(request -> {
-          if (request.version() == null) {
-            LowLevelErrors.unsupportedVersion(request);
-          } else {
-            router.handle(request);
-          }
-        })
-        .listen())
+      .compose(router -> {
+        Handler<HttpServerRequest> handler = LowLevelErrors.versioned(router);
+        return vertx.createHttpServer(new HttpServerOptions()
+            .setPort(config.http().port()).setHost(config.http().host())
+            .setCompressionSupported(false)
+            .setMaxHeaderSize(16 * 1024))
+          .invalidRequestHandler(LowLevelErrors::invalidRequest)
+          .requestHandler(handler)
+          // every request reaches that handler, whatever its version or Upgrade header (see LowLevelErrors)
+          .connectionHandler(connection -> LowLevelErrors.plainHttp(connection, handler))
+          .listen();
+      })
       .onSuccess(s -> server = s);
   }
 

@@ -137,6 +137,28 @@ class HostileInputTest {
     }
   }
 
+  /** Sends bytes and reads the answer until the server closes the connection (an error if it keeps it open). */
+  static Raw rawUntilClosed(String request) {
+    try (Socket s = new Socket("127.0.0.1", bureau.config().http().port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      byte[] all;
+      try {
+        all = s.getInputStream().readAllBytes();
+      } catch (SocketTimeoutException e) {
+        throw new AssertionError("the connection was kept open after " + request.substring(0, Math.min(80, request.length())));
+      }
+      Raw r = parse(new String(all, StandardCharsets.UTF_8), true);
+      if (r == null) {
+        throw new AssertionError("no response to " + request.substring(0, Math.min(80, request.length())));
+      }
+      return r;
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static Raw parse(String text, boolean atEnd) {
     int end = text.indexOf("\r\n\r\n");
     if (end < 0) {
@@ -396,7 +418,7 @@ class HostileInputTest {
   // ---- 8
 
   @Test
-  @DisplayName("8. bad percent-encoding, trailing slashes, out-of-range timestamps and cursors, Expect and HTTP/2.0 get 4xx problems")
+  @DisplayName("8. bad percent-encoding, trailing slashes, out-of-range timestamps and cursors, Expect and HTTP/2.0 get 4xx problems (the version a 400, connection closed)")
   void malformedTargetsAndBounds() {
     String lender = Tokens.lender("lender-a");
     String borrower = Tokens.borrower(newPerson());
@@ -410,6 +432,22 @@ class HostileInputTest {
         "path");
       assertInvalid(raw(request("DELETE", "/v1/me/consents/" + bad, borrower, null, null)), "path");
       assertInvalid(raw(request("GET", "/v1/audit/checkpoints?chainId=" + bad, null, null, null)), "chainId");
+    }
+
+    // a bad query on a POST whose body is a form: answered 4xx problem+json (the fuzzer once got no
+    // answer at all to POST /v1/tradelines/acct-2/repayments?% with a form Content-Type)
+    for (String q : List.of("?%", "?%zz", "?a=%", "?a=%u002e", "?%00=1")) {
+      for (String type : List.of("application/x-www-form-urlencoded", "multipart/form-data; boundary=x")) {
+        for (String body : List.of(repayment, "a=%zz", "")) {
+          for (String[] route : List.of(new String[] {"POST", "/v1/tradelines/acct-2/repayments", lender},
+            new String[] {"POST", "/v1/members", admin}, new String[] {"POST", "/v1/inquiries", lender},
+            new String[] {"POST", "/v1/me/consents", borrower}, new String[] {"PUT", "/v1/tradelines/acct-2", lender})) {
+            Raw form = raw(request(route[0], route[1] + q, route[2], type, body));
+            assertTrue(form.status() >= 400 && form.status() < 500, route[1] + q + " " + type + ": " + form);
+            assertProblem(form, form.status());
+          }
+        }
+      }
     }
 
     String inquiry = new JsonObject().put("nationalId", newPerson()).put("purpose", LO).encode();
@@ -453,10 +491,17 @@ class HostileInputTest {
     assertProblem(expectInquiry, 417);
     assertEquals(0, bureau.count("SELECT count(*) FROM members WHERE id = 'expect-me'"));
 
-    Raw h2 = raw("GET /health/live HTTP/2.0\r\nHost: localhost\r\n\r\n");
-    assertProblem(h2, 505);
-    Raw h3 = raw("GET /v1/members HTTP/3.0\r\nHost: localhost\r\n\r\n");
-    assertProblem(h3, 505);
+    // an HTTP version this server does not speak is the client's error: 400 (never a 5xx), connection closed
+    for (String version : List.of("HTTP/2.0", "HTTP/3.0", "HTTP/1.2", "HTTP/0.9", "HTTPS/1.1", "http/1.1", "HTTP/9.9")) {
+      Raw odd = rawUntilClosed("GET /health/live " + version + "\r\nHost: localhost\r\n\r\n");
+      assertProblem(odd, 400);
+      assertEquals("http_version_not_supported", odd.json().getString("code"), version + ": " + odd);
+      assertEquals("close", odd.header("Connection"), version + ": " + odd);
+    }
+    Raw h3 = rawUntilClosed("POST /v1/members HTTP/3.0\r\nHost: localhost\r\nAuthorization: Bearer " + admin
+      + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    assertProblem(h3, 400);
+    assertEquals("http_version_not_supported", h3.json().getString("code"), h3.toString());
     // and the server still answers normally
     assertEquals(200, api.get("/health/live", null).status());
   }
@@ -494,7 +539,7 @@ class HostileInputTest {
   // ---- 10
 
   @Test
-  @DisplayName("10. low-level HTTP errors (400, 414, 431, OPTIONS *, a target without a leading slash) are problem+json with a request id")
+  @DisplayName("10. low-level HTTP errors (400, 414, 431, OPTIONS *, a target without a leading slash, a WebSocket upgrade) are problem+json with a request id")
   void lowLevelErrors() {
     Raw tooLarge = raw("GET /health/live HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n");
     assertProblem(tooLarge, 431);
@@ -526,9 +571,14 @@ class HostileInputTest {
     assertProblem(relative, relative.status());
     for (String upgrade : List.of("Upgrade: websocket\r\n", "Upgrade: websocket\r\nConnection: Upgrade\r\n"
       + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")) {
-      // the API has no WebSocket endpoint: Vert.x refuses the upgrade (a plain 400 or 404, documented)
+      // the API has no WebSocket endpoint: the Upgrade is ignored (RFC 9110 7.8) and the request
+      // answered as plain HTTP, problem+json like any other (before: a bare 404 or 405 from Vert.x)
       Raw ws = raw("GET /health/live HTTP/1.1\r\nHost: localhost\r\n" + upgrade + "\r\n");
-      assertTrue(ws.status() >= 400 && ws.status() < 500, ws.toString());
+      assertEquals(200, ws.status(), ws.toString());
+      assertNotNull(ws.header("X-Request-Id"), ws.toString());
+      assertProblem(raw("GET /v1/nowhere HTTP/1.1\r\nHost: localhost\r\n" + upgrade + "\r\n"), 404);
+      assertProblem(raw("POST /v1/members HTTP/1.1\r\nHost: localhost\r\n" + upgrade + "Content-Length: 0\r\n\r\n"), 401);
+      assertProblem(raw("POST /health/live HTTP/1.1\r\nHost: localhost\r\n" + upgrade + "Content-Length: 0\r\n\r\n"), 405);
     }
     // a body the HTTP decoder fails on half-way is the client's error: Vert.x closes the connection,
     // and the server records no 5xx (before, a buffered route logged and counted a 500)
