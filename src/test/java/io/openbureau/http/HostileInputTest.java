@@ -436,9 +436,9 @@ class HostileInputTest {
 
     // a bad query on a POST whose body is a form: answered 4xx problem+json (the fuzzer once got no
     // answer at all to POST /v1/tradelines/acct-2/repayments?% with a form Content-Type)
-    for (String q : List.of("?%", "?%zz", "?a=%", "?a=%u002e", "?%00=1")) {
+    for (String q : List.of("?%", "?%zz", "?a=%", "?a=%u002e", "?%00=1", "")) {
       for (String type : List.of("application/x-www-form-urlencoded", "multipart/form-data; boundary=x")) {
-        for (String body : List.of(repayment, "a=%zz", "")) {
+        for (String body : List.of(repayment, "a=%zz", "%", "a=%u002e&b=%00", "")) {
           for (String[] route : List.of(new String[] {"POST", "/v1/tradelines/acct-2/repayments", lender},
             new String[] {"POST", "/v1/members", admin}, new String[] {"POST", "/v1/inquiries", lender},
             new String[] {"POST", "/v1/me/consents", borrower}, new String[] {"PUT", "/v1/tradelines/acct-2", lender})) {

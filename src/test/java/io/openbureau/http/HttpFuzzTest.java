@@ -111,7 +111,7 @@ class HttpFuzzTest {
       .collect(Collectors.groupingBy(FuzzResponse::status, java.util.TreeMap::new, Collectors.counting()));
     System.out.println("HttpFuzzTest: " + count + " requests in " + millis + " ms (" + cpuMillis
       + " ms of this JVM's CPU, client and server); statuses " + byStatus);
-    writeReport(seed, count, millis, byStatus, requests, findings);
+    writeReport(seed, count, millis, byStatus, requests, responses, findings);
 
     Api.Res ready = api.get("/health/ready", null);
     Set<String> methods = metricMethods(api.get("/metrics", null).body());
@@ -241,8 +241,19 @@ class HttpFuzzTest {
     return new FuzzResponse(status, headers, body.getBytes(StandardCharsets.UTF_8), null);
   }
 
+  /** For each operation, the statuses its unmutated requests got: how deep the valid ones reach. */
+  static Map<String, Map<Integer, Long>> validStatuses(List<FuzzRequest> requests, FuzzResponse[] responses) {
+    Map<String, Map<Integer, Long>> out = new java.util.TreeMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      if (requests.get(i).mutation().equals("valid")) {
+        out.computeIfAbsent(requests.get(i).operation(), k -> new java.util.TreeMap<>()).merge(responses[i].status(), 1L, Long::sum);
+      }
+    }
+    return out;
+  }
+
   private static void writeReport(long seed, int count, long millis, Map<Integer, Long> byStatus,
-                                  List<FuzzRequest> requests, Findings findings) throws IOException {
+                                  List<FuzzRequest> requests, FuzzResponse[] responses, Findings findings) throws IOException {
     Path dir = Path.of("target", "fuzz");
     Files.createDirectories(dir);
     StringBuilder sb = new StringBuilder();
@@ -265,8 +276,16 @@ class HttpFuzzTest {
         Math.min(200, requests.get(i).repr().length())).append('\n');
     }
     sb.append("valid requests ").append(requests.stream().filter(r -> r.mutation().equals("valid")).count()).append('\n');
+    sb.append("statuses of the valid requests, by operation ").append(validStatuses(requests, responses)).append('\n');
     sb.append(findings.summary(Integer.MAX_VALUE));
     Files.writeString(dir.resolve("http-fuzz-" + seed + ".txt"), sb.toString());
+    // every request with its answer's status, one a line: what was tried, for a reader of the run
+    StringBuilder all = new StringBuilder();
+    for (int i = 0; i < requests.size(); i++) {
+      String repr = requests.get(i).repr();
+      all.append(responses[i].status()).append(' ').append(repr, 0, Math.min(300, repr.length())).append('\n');
+    }
+    Files.writeString(dir.resolve("http-fuzz-" + seed + "-requests.txt"), all.toString());
   }
 
   // ---- what exists before the fuzzing

@@ -521,6 +521,15 @@ final class Mutations {
       d.headers.add(new String[] {"Content-Type", "text/plain"});
       return "duplicated";
     }
+    if (r == 2) {
+      // a form body with a target that does not decode: once no answer at all (Vert.x decodes both as form attributes)
+      d.contentType = rnd.nextBoolean() ? "application/x-www-form-urlencoded" : "multipart/form-data; boundary=x";
+      d.query.add(new String[] {badEncoding(rnd)});
+      if (rnd.nextBoolean()) {
+        d.rawBody = pick(rnd, List.of("a=%zz", "%", "a=%00", "a=1&b=%u002e")).getBytes(StandardCharsets.UTF_8);
+      }
+      return "form with bad query";
+    }
     d.contentType = pick(rnd, List.of("text/plain", "application/json; charset=utf-16", "application/json;charset=nope",
       "application/x-ndjson", "application/json", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
       "application/json, text/plain", "", "application/problem+json", "APPLICATION/JSON", "application/json;;;",
