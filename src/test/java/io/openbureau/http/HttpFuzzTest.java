@@ -113,14 +113,86 @@ class HttpFuzzTest {
       + " ms of this JVM's CPU, client and server); statuses " + byStatus);
     writeReport(seed, count, millis, byStatus, requests, responses, findings);
 
+    List<String> deep = deepAnswers(requests, responses, api.get("/.well-known/jwks.json", null).json());
     Api.Res ready = api.get("/health/ready", null);
     Set<String> methods = metricMethods(api.get("/metrics", null).body());
     org.junit.jupiter.api.Assertions.assertAll(
       () -> assertEquals(200, ready.status(), "the bureau is still ready after the fuzzing: " + ready),
       () -> assertTrue(findings.isEmpty(), findings.summary(20) + "full report: target/fuzz/http-fuzz-" + seed + ".txt"),
+      // nobody changes the database during the run: the outsider's copy must match, every proof must hold
+      () -> assertEquals(List.of(), deep, "answers of the verifications that do not hold"),
       // made-up methods must not mint metric series: the standard ones and one bucket for the rest
       () -> assertTrue(methods.size() <= MAX_METHOD_LABELS, "the metrics' method label has " + methods.size()
         + " values after the fuzzing: " + methods));
+  }
+
+  /**
+   * What the deep answers must say when nobody tampers with the database: every valid outsider's
+   * copy (the bureau's own checkpoints) is intact, and every proof answered 200 holds with the
+   * public key alone (an independent check: RS256 against the JWKS, then the RFC 9162 climb).
+   */
+  static List<String> deepAnswers(List<FuzzRequest> requests, FuzzResponse[] responses, JsonObject jwks) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      FuzzRequest rq = requests.get(i);
+      FuzzResponse rs = responses[i];
+      if (rs.status() != 200 || rq.head()) {
+        continue;
+      }
+      try {
+        if (rq.operation().equals("accessLogVerifyCheckpoints") && rq.mutation().equals("valid")) {
+          JsonObject r = new JsonObject(rs.bodyText());
+          if (!Boolean.TRUE.equals(r.getBoolean("intact"))) {
+            out.add("#" + i + " the bureau's own checkpoints are not intact: " + r.getJsonArray("mismatches"));
+          }
+        } else if (rq.operation().equals("myInquiryProof")) {
+          String why = proofFails(new JsonObject(rs.bodyText()), jwks);
+          if (why != null) {
+            out.add("#" + i + " proof: " + why);
+          }
+        }
+      } catch (Exception e) {
+        out.add("#" + i + " " + rq.operation() + ": unreadable 200 (" + e + ")");
+      }
+    }
+    return out;
+  }
+
+  static String proofFails(JsonObject proof, JsonObject jwks) throws Exception {
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    String[] jws = proof.getString("checkpoint").split("\\.");
+    java.util.Base64.Decoder b64 = java.util.Base64.getUrlDecoder();
+    JsonObject header = new JsonObject(new String(b64.decode(jws[0]), StandardCharsets.UTF_8));
+    JsonObject jwk = null;
+    for (Object o : jwks.getJsonArray("keys")) {
+      if (header.getString("kid", "").equals(((JsonObject) o).getString("kid"))) {
+        jwk = (JsonObject) o;
+      }
+    }
+    if (jwk == null || !"RS256".equals(header.getString("alg"))) {
+      return "not signed by a key of the JWKS";
+    }
+    java.security.Signature sig = java.security.Signature.getInstance("SHA256withRSA");
+    sig.initVerify(java.security.KeyFactory.getInstance("RSA").generatePublic(new java.security.spec.RSAPublicKeySpec(
+      new java.math.BigInteger(1, b64.decode(jwk.getString("n"))), new java.math.BigInteger(1, b64.decode(jwk.getString("e"))))));
+    sig.update((jws[0] + "." + jws[1]).getBytes(StandardCharsets.US_ASCII));
+    if (!sig.verify(b64.decode(jws[2]))) {
+      return "bad signature";
+    }
+    JsonObject claims = new JsonObject(new String(b64.decode(jws[1]), StandardCharsets.UTF_8));
+    JsonObject row = proof.getJsonObject("row");
+    long from = claims.getLong("fromSeq");
+    long size = claims.getLong("chainSeq") - from + 1;
+    long index = row.getLong("chainSeq") - from;
+    if (!claims.getString("chainId").equals(row.getString("chainId")) || proof.getLong("treeSize") != size
+      || proof.getLong("leafIndex") != index) {
+      return "the row is not where the checkpoint says";
+    }
+    List<byte[]> path = new ArrayList<>();
+    proof.getJsonArray("auditPath").forEach(p -> path.add(hex.parseHex((String) p)));
+    byte[] root = io.openbureau.support.PlainMerkle.rootFromPath(index, size, hex.parseHex(proof.getString("rowHash")), path);
+    return root != null && java.util.Arrays.equals(root, hex.parseHex(claims.getString("merkleRoot")))
+      ? null : "the audit path does not lead to the signed root";
   }
 
   /** The values of the {@code method} label in a Prometheus scrape. */
@@ -164,6 +236,23 @@ class HttpFuzzTest {
     assertFalse(findings.isEmpty());
     assertTrue(findings.summary(20).contains(plain.repr()), findings.summary(20));
     assertEquals(Set.of("GET", "FUZZ"), metricMethods("a{method=\"GET\",x=\"1\"} 1\nb{code=\"200\",method=\"FUZZ\"} 2\n"));
+  }
+
+  @Test
+  @DisplayName("the proof check is not blind: a real proof holds, one with another row hash or a forged checkpoint does not")
+  void proofCheckCanFail() throws Exception {
+    String id = fixtures.rowsByCred.get("borrower p0").get(0);
+    Api.Res res = api.get("/v1/me/inquiries/" + id + "/proof", Tokens.borrower(fixtures.people.get(0)));
+    assertEquals(200, res.status(), res.toString());
+    JsonObject proof = res.json();
+    JsonObject jwks = api.get("/.well-known/jwks.json", null).json();
+    assertEquals(null, proofFails(proof, jwks));
+    assertEquals("the audit path does not lead to the signed root", proofFails(proof.copy().put("rowHash", "00".repeat(32)), jwks));
+    String[] jws = proof.getString("checkpoint").split("\\.");
+    String flipped = (jws[2].charAt(0) == 'A' ? "B" : "A") + jws[2].substring(1);
+    assertEquals("bad signature", proofFails(proof.copy().put("checkpoint", jws[0] + "." + jws[1] + "." + flipped), jwks));
+    JsonObject other = proof.getJsonObject("row").copy().put("chainSeq", proof.getJsonObject("row").getLong("chainSeq") + 1);
+    assertEquals("the row is not where the checkpoint says", proofFails(proof.copy().put("row", other), jwks));
   }
 
   @Test
