@@ -472,6 +472,8 @@ class HttpFuzzTest {
       }
     }
     assertFalse(fx.checkpoints.isEmpty(), "checkpoints are published: " + feed);
+    Api.Res page = api.get("/v1/audit/checkpoints?after=0&limit=" + fx.checkpoints.size(), null);
+    fx.feedEtag = page.header("ETag");
   }
 
   private static String grant(Fixtures fx, String person, String lender, String purpose, String scope) {

@@ -45,6 +45,8 @@ public final class Fixtures {
   public final List<String> consentIds = new ArrayList<>();
   /** Signed checkpoints as {@code /v1/audit/checkpoints} publishes them (compact JWS), oldest first. */
   public final List<String> checkpoints = new ArrayList<>();
+  /** The ETag of the witness feed's first page holding just those checkpoints ({@code after=0&limit=<their count>}). */
+  public String feedEtag;
   /** The ids of those checkpoints (for the witness feed's {@code after}). */
   public final List<String> checkpointIds = new ArrayList<>();
   /** The chain ids those checkpoints name. */

@@ -116,6 +116,13 @@ public final class Generator {
         d.query.add(new String[] {p.name(), enc(queryValue(op, p, rnd))});
       }
     }
+    // a witness polling again with the ETag of an answer that cannot change (the oldest checkpoints): 304
+    if (op.id().equals("auditCheckpoints") && fx.feedEtag != null && rnd.nextInt(6) == 0) {
+      d.query.clear();
+      d.query.add(new String[] {"after", "0"});
+      d.query.add(new String[] {"limit", Integer.toString(fx.checkpoints.size())});
+      d.headers.add(new String[] {"If-None-Match", fx.feedEtag});
+    }
     // the witness feed's after pages oldest first, cursor newest first: together they are a 400 (documented)
     if (d.query.stream().anyMatch(q -> q[0].equals("after")) && d.query.stream().anyMatch(q -> q[0].equals("cursor"))) {
       String gone = rnd.nextBoolean() ? "after" : "cursor";
