@@ -62,7 +62,7 @@ final class LowLevelErrors {
 
   static void unsupportedVersion(HttpServerRequest request) {
     answerAndClose(request, new ApiError(400, "http_version_not_supported", "HTTP version not supported",
-      "this server speaks HTTP/1.1 (and HTTP/1.0) only"));
+      "a request line must name HTTP/1.1 or HTTP/1.0 (HTTP/2 is spoken after an h2c upgrade or its connection preface)"));
   }
 
   private static void answerAndClose(HttpServerRequest request, ApiError error) {
