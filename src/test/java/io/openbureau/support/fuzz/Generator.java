@@ -141,7 +141,7 @@ public final class Generator {
         if (body instanceof JsonArray array) {
           d.jsonArray = array; // e.g. the outsider's copy of the checkpoints
         } else {
-          d.json = (JsonObject) body;
+          d.json = plausible((JsonObject) body, d.pathValues.get("accountRef"), rnd);
         }
       }
     }
@@ -161,7 +161,29 @@ public final class Generator {
     JsonObject line = new JsonObject().put("type", tradeline ? "tradeline" : "repayment")
       .put("accountRef", pick(rnd, fx.accountRefs));
     line.mergeIn((JsonObject) value(tradeline ? tradelineSchema : repaymentSchema, "line", rnd));
-    return line;
+    return plausible(line, line.getString("accountRef"), rnd);
+  }
+
+  /**
+   * The rules of a tradeline the schema cannot say, kept so valid ones reach the furnishing code: an
+   * existing account keeps its person, a balance within 110% of the principal (or a card's credit
+   * limit), a card has a limit.
+   */
+  private JsonObject plausible(JsonObject o, String accountRef, Random rnd) {
+    int account = accountRef == null ? -1 : fx.accountRefs.indexOf(accountRef);
+    if (account >= 0 && o.containsKey("nationalId") && account < fx.people.size()) {
+      o.put("nationalId", fx.people.get(account));
+    }
+    if (o.getValue("principal") instanceof String principal && o.getValue("balance") instanceof String) {
+      boolean card = "CREDIT_CARD".equals(o.getValue("productType"));
+      if (card && !(o.getValue("creditLimit") instanceof String)) {
+        o.put("creditLimit", principal);
+      }
+      java.math.BigDecimal cap = new java.math.BigDecimal(card ? o.getString("creditLimit") : principal);
+      o.put("balance", cap.multiply(java.math.BigDecimal.valueOf(rnd.nextInt(101)))
+        .divide(java.math.BigDecimal.valueOf(100), 2, java.math.RoundingMode.DOWN).toPlainString());
+    }
+    return o;
   }
 
   private String pathValue(Draft d, Param p, Random rnd) {
