@@ -220,7 +220,7 @@ public final class ScoreStore {
       versions[i] = e.getValue().version();
       i++;
     }
-    return client.preparedQuery(MARK_PUBLISHED).execute(Tuple.of(keys, versions)).mapEmpty();
+    return client.preparedQuery(MARK_PUBLISHED).execute(Tuple.from(new Object[] {keys, versions})).mapEmpty();
   }
 
   /** The stored scores of these people, by hex key (inside their transaction: the locks make them current). */
