@@ -179,6 +179,9 @@ public final class FurnishingService {
    * retrying line by line; an outage would make every line fail alike.
    */
   static boolean lineFault(Throwable e) {
+    if (e instanceof AccountRace) {
+      return true; // raced twice: line by line, each line then sees the other's account
+    }
     String state = e instanceof PgException pg ? pg.getSqlState() : null;
     return state != null && (state.startsWith("22") || state.startsWith("23"));
   }

@@ -89,11 +89,12 @@ public final class ScoreStore {
    * replays it), so this never waits on, or deadlocks with, a chunk.
    */
   static final String MARK_PUBLISHED = """
-    WITH free AS (SELECT borrower_key FROM scores WHERE borrower_key = ANY($1) FOR UPDATE SKIP LOCKED)
-    UPDATE scores s SET published_version = u.version
-    FROM unnest($1::bytea[], $2::bigint[]) AS u(borrower_key, version)
-    JOIN free ON free.borrower_key = u.borrower_key
-    WHERE s.borrower_key = u.borrower_key AND s.published_version < u.version""";
+    WITH free AS (
+      SELECT s.borrower_key, u.version
+      FROM scores s JOIN unnest($1::bytea[], $2::bigint[]) AS u(borrower_key, version) ON s.borrower_key = u.borrower_key
+      WHERE s.published_version < u.version
+      FOR UPDATE OF s SKIP LOCKED)
+    UPDATE scores s SET published_version = free.version FROM free WHERE s.borrower_key = free.borrower_key""";
 
   private final Scorecard scorecard;
   private final RedisStore redis;

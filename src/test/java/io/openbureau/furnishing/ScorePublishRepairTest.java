@@ -1,6 +1,7 @@
 package io.openbureau.furnishing;
 
 import io.openbureau.config.BureauConfig;
+import io.openbureau.config.ConfigException;
 import io.openbureau.identity.NationalId;
 import io.openbureau.support.Api;
 import io.openbureau.support.TcpProxy;
@@ -35,6 +36,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -143,6 +145,7 @@ class ScorePublishRepairTest {
         assertEquals(0, stale(bureau).size());
 
         // stream the batch: the first chunk commits and publishes, then Redis is cut, then the rest
+        String answer;
         try (Socket socket = new Socket("127.0.0.1", bureau.config().http().port())) {
           OutputStream body = socket.getOutputStream();
           write(body, "POST /v1/furnishing/batches HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN
@@ -155,13 +158,7 @@ class ScorePublishRepairTest {
           chunk(body, batch(BatchIngest.CHUNK_LINES, PEOPLE, "9001.00"));
           write(body, "0\r\n\r\n");
           socket.setSoTimeout(60_000);
-          String r = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-          String status = r.substring(0, r.indexOf("\r\n"));
-          String json = r.substring(r.indexOf('{'), r.lastIndexOf('}') + 1);
-          assertEquals("HTTP/1.1 503 Service Unavailable", status, r);
-          assertTrue(r.toLowerCase(java.util.Locale.ROOT).contains("content-type: application/problem+json"), r);
-          assertEquals("unavailable", new JsonObject(json).getString("code"), r);
-          assertTrue(new JsonObject(json).getString("detail").contains("cache"), r);
+          answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
           assertEquals(PEOPLE, bureau.count("SELECT count(*) FROM tradelines WHERE balance = 9001.00"),
             "every line was applied in Postgres");
           assertEquals(PEOPLE - BatchIngest.CHUNK_LINES, stale(bureau).size(),
@@ -172,6 +169,13 @@ class ScorePublishRepairTest {
         // no request from now on: the repair loop alone must bring Redis level with Postgres
         awaitTrue(() -> stale(bureau).isEmpty(), "every cached score equals Postgres again without a request");
         assertEquals(0, bureau.count("SELECT count(*) FROM scores WHERE published_version < version"));
+        // and the batch was told: 503 problem+json naming the cache (the lines themselves were applied)
+        String status = answer.substring(0, answer.indexOf("\r\n"));
+        String json = answer.substring(answer.indexOf('{'), answer.lastIndexOf('}') + 1);
+        assertEquals("HTTP/1.1 503 Service Unavailable", status, answer);
+        assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("content-type: application/problem+json"), answer);
+        assertEquals("unavailable", new JsonObject(json).getString("code"), answer);
+        assertTrue(new JsonObject(json).getString("detail").contains("cache"), answer);
       }
     }
   }
@@ -204,6 +208,19 @@ class ScorePublishRepairTest {
         assertEquals(0, bureau.count("SELECT count(*) FROM tradelines WHERE balance = 9001.00"));
         assertEquals(List.of(), stale(bureau));
       }
+    }
+  }
+
+  @Test
+  @DisplayName("the crash hook is refused outside env test")
+  void crashHookOnlyInTests() {
+    BureauConfig development = BureauConfig.from(TestBureau.testConfig("hook").put("env", "development"));
+    System.setProperty(CrashHook.PROPERTY, "true");
+    try {
+      ConfigException refused = assertThrows(ConfigException.class, () -> CrashHook.arm(development));
+      assertTrue(refused.getMessage().contains("env: test"), refused.getMessage());
+    } finally {
+      System.clearProperty(CrashHook.PROPERTY);
     }
   }
 
