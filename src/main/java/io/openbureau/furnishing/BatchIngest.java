@@ -342,8 +342,8 @@ public final class BatchIngest {
   /** An outage becomes the batch's 503 answer (the lines are neither accepted nor rejected by it). */
   private Throwable toApiError(Throwable e) {
     if (e instanceof FurnishingService.DatabaseDown) {
-      return ApiError.unavailable("unavailable", "the database is unavailable: the batch stopped at line " + lineNo
-        + " of what was read; lines are applied in whole chunks, so some may be and none only in part; re-send "
+      return ApiError.unavailable("unavailable", "the database is unavailable: the batch stopped; lines are applied "
+        + "in whole chunks of up to " + chunkLines + ", so some chunks may be applied and none only in part; re-send "
         + "the whole batch when it is back (re-sending is idempotent)");
     }
     if (e instanceof FurnishingService.CacheDown) {
