@@ -93,26 +93,7 @@ class ScorePublishRepairTest {
       assertEquals(0, stale(bureau).size(), "the seeded scores are all in Redis");
       String resend = batch(0, PEOPLE, "9001.00");
 
-      Process crashing = serverProcess(bureau.config(), true, "score-crash-1");
-      try {
-        Api api = awaitReady(crashing.port, crashing);
-        try {
-          Api.Res r = postBatch(api, resend);
-          assertTrue(r.status() != 200, "the process should have halted mid-batch: " + r);
-        } catch (IllegalStateException expected) {
-          // the connection died with the process
-        }
-        assertTrue(crashing.process.waitFor(30, TimeUnit.SECONDS), "the process halted");
-        assertEquals(137, crashing.process.exitValue(), "halted by the test hook; see " + crashing.log);
-      } finally {
-        crashing.process.destroyForcibly();
-      }
-      List<String> staleAfterCrash = stale(bureau);
-      // the two chunks' transactions overlap, so one or both may have committed: all of what did is
-      // in Postgres and none of it in Redis
-      assertFalse(staleAfterCrash.isEmpty(), "the crash left a chunk committed and not published");
-      assertEquals(bureau.count("SELECT count(*) FROM tradelines WHERE balance = 9001.00"), staleAfterCrash.size(),
-        "every line committed before the crash has its score stale in Redis");
+      crash(bureau, resend, "score-crash-1");
 
       Process restarted = serverProcess(bureau.config(), false, "score-crash-2");
       try {
@@ -129,6 +110,24 @@ class ScorePublishRepairTest {
       assertEquals(List.of(), left.subList(0, Math.min(5, left.size())),
         left.size() + " people's cached score differs from Postgres after the re-send");
       assertEquals(PEOPLE, bureau.count("SELECT count(*) FROM scores WHERE outstanding_balance = 9001.00"));
+    }
+  }
+
+  @Test
+  @DisplayName("kill -9 between a chunk's commit and its publish, restart: the restarted process repairs Redis with no request")
+  void crashThenRepairLoop() throws Exception {
+    try (TestBureau bureau = TestBureau.start("scorecrashloop", repairEvery(NO_REPAIR_LOOP))) {
+      member(bureau);
+      assertEquals(200, postBatch(bureau.api, batch(0, PEOPLE, "1000.00")).status());
+      crash(bureau, batch(0, PEOPLE, "9001.00"), "score-crash-loop-1");
+      Process restarted = serverProcess(bureau.config(), false, "score-crash-loop-2", 200);
+      try {
+        awaitReady(restarted.port, restarted);
+        awaitTrue(() -> stale(bureau).isEmpty(), "the restarted process republished every committed score");
+      } finally {
+        restarted.process.destroyForcibly();
+        restarted.process.waitFor(10, TimeUnit.SECONDS);
+      }
     }
   }
 
@@ -199,6 +198,12 @@ class ScorePublishRepairTest {
             assertTrue(r.json().getString("detail").contains("database"), r.toString());
             assertFalse(r.body().contains("not_applied"), r.toString());
           }
+          JsonObject tradeline = new JsonObject(line(0, "9001.00"));
+          tradeline.remove("type");
+          tradeline.remove("accountRef");
+          Api.Res put = bureau.api.put("/v1/tradelines/S-0", TOKEN, tradeline);
+          assertEquals(503, put.status(), put.toString());
+          assertEquals("unavailable", put.code(), put.toString());
         } finally {
           pg.restore();
         }
@@ -222,6 +227,30 @@ class ScorePublishRepairTest {
     } finally {
       System.clearProperty(CrashHook.PROPERTY);
     }
+  }
+
+  /** Sends the batch to a server process armed with the crash hook; checks it died between a commit and its publish. */
+  private static void crash(TestBureau bureau, String ndjson, String name) throws Exception {
+    Process crashing = serverProcess(bureau.config(), true, name);
+    try {
+      Api api = awaitReady(crashing.port, crashing);
+      try {
+        Api.Res r = postBatch(api, ndjson);
+        assertTrue(r.status() != 200, "the process should have halted mid-batch: " + r);
+      } catch (IllegalStateException expected) {
+        // the connection died with the process
+      }
+      assertTrue(crashing.process.waitFor(30, TimeUnit.SECONDS), "the process halted");
+      assertEquals(137, crashing.process.exitValue(), "halted by the test hook; see " + crashing.log);
+    } finally {
+      crashing.process.destroyForcibly();
+    }
+    List<String> staleAfterCrash = stale(bureau);
+    // the two chunks' transactions overlap, so one or both may have committed: all of what did is
+    // in Postgres and none of it in Redis
+    assertFalse(staleAfterCrash.isEmpty(), "the crash left a chunk committed and not published");
+    assertEquals(bureau.count("SELECT count(*) FROM tradelines WHERE balance = 9001.00"), staleAfterCrash.size(),
+      "every line committed before the crash has its score stale in Redis");
   }
 
   // ---- helpers
@@ -298,6 +327,11 @@ class ScorePublishRepairTest {
   }
 
   private static Process serverProcess(BureauConfig cfg, boolean haltBeforePublish, String name) throws IOException {
+    return serverProcess(cfg, haltBeforePublish, name, NO_REPAIR_LOOP);
+  }
+
+  private static Process serverProcess(BureauConfig cfg, boolean haltBeforePublish, String name, long repairMillis)
+    throws IOException {
     int port = TestBureau.freePort();
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m"));
     if (haltBeforePublish) {
@@ -310,7 +344,7 @@ class ScorePublishRepairTest {
     pb.environment().put("BUREAU_HTTP_INSTANCES", "2");
     pb.environment().put("BUREAU_POSTGRES_DATABASE", cfg.postgres().database());
     pb.environment().put("BUREAU_REDIS_KEY_PREFIX", cfg.redis().keyPrefix());
-    pb.environment().put("BUREAU_SCORING_REPUBLISH_INTERVAL_MILLIS", Long.toString(NO_REPAIR_LOOP));
+    pb.environment().put("BUREAU_SCORING_REPUBLISH_INTERVAL_MILLIS", Long.toString(repairMillis));
     File log = new File("target/" + name + "-server.log");
     pb.redirectErrorStream(true).redirectOutput(log);
     return new Process(pb.start(), port, log);
