@@ -67,7 +67,10 @@ public final class Bureau {
   private Future<Void> startUp() {
     int instances = config.http().instances() > 0 ? config.http().instances()
       : Math.max(1, Runtime.getRuntime().availableProcessors());
-    return vertx.executeBlocking(() -> TrustedIssuers.load(vertx, config.auth())) // fail fast on bad keys
+    return vertx.executeBlocking(() -> {
+        io.openbureau.furnishing.CrashHook.arm(config); // a test hook: refused outside env test
+        return TrustedIssuers.load(vertx, config.auth()); // fail fast on bad keys
+      })
       .compose(issuers -> Database.prepare(vertx, config.postgres()))
       .compose(v -> withPool(pool -> PrivilegeCheck.run(pool, config)))
       .compose(v -> withPool(this::maintainPartitions))
@@ -77,6 +80,8 @@ public final class Bureau {
       .compose(v -> config.demoSeed() ? seedDemo() : Future.succeededFuture())
       .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, registry),
         new DeploymentOptions().setInstances(instances)))
+      // one repair loop per process: scores committed but not yet in Redis reach it without a request
+      .compose(id -> vertx.deployVerticle(new io.openbureau.scoring.ScoreRepublisher(config)))
       .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
         config.http().host(), config.http().port(), instances, config.env()))
       .mapEmpty();

@@ -27,7 +27,7 @@ GRANT EXECUTE ON FUNCTION audit_ensure_partitions(integer, integer) TO openburea
 GRANT SELECT, INSERT, UPDATE ON members TO openbureau_app;            -- members.MemberRepository (status changes)
 GRANT SELECT, INSERT, UPDATE ON tradelines TO openbureau_app;         -- furnishing upserts
 GRANT SELECT, INSERT, UPDATE ON repayments TO openbureau_app;         -- furnishing upserts
-GRANT SELECT, INSERT, UPDATE ON scores TO openbureau_app;             -- scoring.ScoreStore upserts
+GRANT SELECT, INSERT, UPDATE ON scores TO openbureau_app;             -- scoring.ScoreStore upserts, publication marks (V9)
 GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent grant, supersede, revoke
 
 -- sequences: nextval only (USAGE); no setval (UPDATE), which could make ids or versions repeat

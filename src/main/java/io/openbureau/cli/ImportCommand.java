@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Progress goes to stderr (one line redrawn every 500 ms on a terminal, a log line every 5 s
  * otherwise); the summary goes to stdout. Exit status: 0 every line accepted, 1 some lines
  * rejected (listed with their line numbers), 2 usage, 3 the import could not run (unknown or
- * suspended member, unreadable file, database or Redis failure).
+ * suspended member, unreadable file, database or Redis failure). A chunk committed while Redis
+ * failed keeps its scores marked unpublished in Postgres: the running servers' repair loop
+ * ({@link io.openbureau.scoring.ScoreRepublisher}) publishes them, and re-running the import is safe.
  */
 public final class ImportCommand {
   public static final int OK = 0;

@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * previous chunk's publication is done. The batch completes when every chunk is committed and
  * published.
  *
+ * <p>Outages: a chunk Postgres cannot run stops the batch with a 503 (no line is reported
+ * rejected because of it; what committed before is whole chunks). A chunk whose scores Redis
+ * cannot take is committed all the same and its scores stay marked unpublished in Postgres for
+ * {@link io.openbureau.scoring.ScoreRepublisher}; the batch then answers 503 saying so.
+ *
  * <p>State is touched only on the caller's context: no locking; the progress getters are meant to
  * be read there too.
  */
@@ -91,6 +96,8 @@ public final class BatchIngest {
   /** Publications of the committed chunks' scores, in chunk order. */
   private Future<Void> publishing = Future.succeededFuture();
   private ApiError tooLong;
+  /** Set when a chunk found Postgres unreachable: the chunks after it are not tried. */
+  private FurnishingService.DatabaseDown databaseDown;
   private int lineNo;
   private long bytes;
   private long accepted;
@@ -273,23 +280,36 @@ public final class BatchIngest {
 
   /**
    * Commits a chunk, then starts publishing its scores after the previous publication, and
-   * completes when that previous publication is done. A chunk that fails as a whole (it should
-   * not) is retried line by line, so one line never sinks others.
+   * completes when that previous publication is done. A chunk that fails on a line's content (it
+   * should not: lines are checked first) is retried line by line, so one line never sinks others.
+   * A chunk that fails because Postgres is unreachable stops the batch: no line is reported
+   * rejected for an outage, later chunks are not tried, and the batch answers 503.
    */
   private Future<Void> commit(List<FurnishingService.Numbered> chunk, Promise<Void> locked) {
-    if (chunk.isEmpty()) {
+    if (chunk.isEmpty() || databaseDown != null) {
       locked.tryComplete();
-      return Future.succeededFuture();
+      return databaseDown == null ? Future.succeededFuture() : Future.failedFuture(databaseDown);
     }
     long t0 = System.nanoTime();
     return service.commit(member, chunk, locked)
       .compose(done -> {
+        CrashHook.betweenCommitAndPublish();
         commitNanos += System.nanoTime() - t0;
         done.outcomes().forEach(this::record);
+        // every chunk's scores are tried, after the previous chunk's, even when that one failed:
+        // the first failure is kept for the answer; what failed stays marked unpublished in
+        // Postgres, and the repair loop publishes it when Redis is back
         Future<Void> before = publishing;
-        publishing = before.compose(v -> service.publish(done));
-        return before;
+        Future<Void> mine = before.transform(ar -> service.publish(done));
+        publishing = before.transform(ar -> mine.transform(ar2 -> ar.failed() ? before : mine));
+        return before.otherwiseEmpty();
       }, e -> {
+        if (!FurnishingService.lineFault(e)) {
+          if (e instanceof FurnishingService.DatabaseDown down && databaseDown == null) {
+            databaseDown = down;
+          }
+          return Future.failedFuture(e);
+        }
         if (chunk.size() == 1) {
           reject(new Rejection(chunk.get(0).line(), "not_applied", null, "the line could not be applied; resubmit it"));
           return Future.succeededFuture();
@@ -312,11 +332,26 @@ public final class BatchIngest {
     if (tooLong != null) {
       result.tryFail(tooLong);
     } else if (ar.failed()) {
-      result.tryFail(ar.cause());
+      result.tryFail(toApiError(ar.cause()));
     } else {
       errors.sort(Comparator.comparingInt(o -> o.getInteger("line")));
       result.tryComplete(new Summary(lineNo, accepted, rejected, List.copyOf(errors), rejected > errors.size()));
     }
+  }
+
+  /** An outage becomes the batch's 503 answer (the lines are neither accepted nor rejected by it). */
+  private Throwable toApiError(Throwable e) {
+    if (e instanceof FurnishingService.DatabaseDown) {
+      return ApiError.unavailable("unavailable", "the database is unavailable: the batch stopped; lines are applied "
+        + "in whole chunks of up to " + chunkLines + ", so some chunks may be applied and none only in part; re-send "
+        + "the whole batch when it is back (re-sending is idempotent)");
+    }
+    if (e instanceof FurnishingService.CacheDown) {
+      return ApiError.unavailable("unavailable", "the cache is unavailable: the batch was applied (" + accepted
+        + " lines accepted, " + rejected + " rejected) but some scores are not in the cache yet; they reach it by "
+        + "themselves when it is back, and re-sending the batch is safe");
+    }
+    return e;
   }
 
   private void record(FurnishingService.Outcome o) {

@@ -42,7 +42,7 @@ public final class FurnishingRoutes {
       }
       Requests.json(ctx, "CREATED".equals(o.status()) ? 201 : 200,
         FurnishingService.toJson(member, (Line.Tradeline) o.applied()));
-    }).onFailure(ctx::fail);
+    }).onFailure(e -> ctx.fail(outage(e)));
   }
 
   private void postRepayment(RoutingContext ctx) {
@@ -55,7 +55,20 @@ public final class FurnishingRoutes {
         return;
       }
       Requests.json(ctx, 201, FurnishingService.toJson((Line.Repayment) o.applied()));
-    }).onFailure(ctx::fail);
+    }).onFailure(e -> ctx.fail(outage(e)));
+  }
+
+  /** A dependency outage is a 503 naming it; the change is idempotent, so a retry is always safe. */
+  static Throwable outage(Throwable e) {
+    if (e instanceof FurnishingService.DatabaseDown) {
+      return ApiError.unavailable("unavailable", "the database is unavailable: the change may not have been applied; "
+        + "retry later (retrying is safe)");
+    }
+    if (e instanceof FurnishingService.CacheDown) {
+      return ApiError.unavailable("unavailable", "the cache is unavailable: the change is saved, and its score "
+        + "reaches the cache by itself when it is back; retrying is safe");
+    }
+    return e;
   }
 
   /**

@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -32,7 +33,9 @@ import java.util.TreeSet;
  * Applies a member's furnishing lines (one for PUT/POST, a chunk of a batch) in one transaction:
  * each line is either applied whole or rejected before anything is written, scores of the people
  * touched are recomputed in the same transaction, and after the commit the new scores are in Redis
- * before the caller answers.
+ * before the caller answers. When Postgres cannot run the transaction the caller answers 503 (no
+ * line is reported rejected for an outage); when Redis cannot take the scores, they are committed
+ * and marked unpublished, and {@link io.openbureau.scoring.ScoreRepublisher} publishes them later.
  *
  * <p>Ordering: the transaction takes an advisory lock per person (sorted, so two chunks never
  * deadlock), so changes about one person from several members commit one after another and the
@@ -114,9 +117,15 @@ public final class FurnishingService {
     return commit(memberId, lines).compose(done -> publish(done).map(done.outcomes()));
   }
 
-  /** After {@link #commit}: the new scores to Redis (a higher version always wins there, so chunks may overlap). */
+  /**
+   * After {@link #commit}: the new scores to Redis (a higher version always wins there, so chunks
+   * may overlap), and those of the people whose lines changed nothing (so a re-send repairs what a
+   * crash left behind). Fails with {@link CacheDown} when Redis could not be written: the scores
+   * stay marked unpublished in Postgres and the repair loop publishes them when Redis is back.
+   */
   public Future<Void> publish(Committed committed) {
-    return committed.scores().isEmpty() ? Future.succeededFuture() : scores.publish(committed.scores());
+    return committed.scores().isEmpty() ? Future.succeededFuture()
+      : scores.publish(committed.scores()).recover(e -> Future.failedFuture(new CacheDown(e)));
   }
 
   /**
@@ -142,7 +151,45 @@ public final class FurnishingService {
       .recover(e -> e instanceof AccountRace // once: the accounts are committed now, so the re-read sees them
         ? pool.withTransaction(tx -> inTransaction(tx, memberId, lines, locked))
         : Future.failedFuture(e))
+      .recover(e -> Future.failedFuture(lineFault(e) || programmingError(e) ? e : new DatabaseDown(e)))
       .onComplete(ar -> locked.tryComplete());
+  }
+
+  /**
+   * Postgres could not run the transaction (unreachable, a pool or statement timeout, shutting
+   * down, ...): nothing of it is committed, unless the connection died just as it committed; the
+   * lines are neither applied nor rejected, and the caller answers 503 (re-sending is idempotent).
+   */
+  public static final class DatabaseDown extends RuntimeException {
+    DatabaseDown(Throwable cause) {
+      super("the database is unavailable: " + cause, cause, false, false);
+    }
+  }
+
+  /** The chunk is committed but its scores could not be written to Redis: the repair loop will (see ScoreStore). */
+  public static final class CacheDown extends RuntimeException {
+    CacheDown(Throwable cause) {
+      super("the cache is unavailable: " + cause, cause, false, false);
+    }
+  }
+
+  /**
+   * A failure a line's content may cause (a value the checks let through that Postgres refuses): a
+   * data exception (class 22) or an integrity violation (class 23). Only those make a chunk worth
+   * retrying line by line; an outage would make every line fail alike.
+   */
+  static boolean lineFault(Throwable e) {
+    if (e instanceof AccountRace) {
+      return true; // raced twice: line by line, each line then sees the other's account
+    }
+    String state = e instanceof PgException pg ? pg.getSqlState() : null;
+    return state != null && (state.startsWith("22") || state.startsWith("23"));
+  }
+
+  /** A statement or privilege error (class 42): our bug, not an outage; it stays a 500. */
+  private static boolean programmingError(Throwable e) {
+    String state = e instanceof PgException pg ? pg.getSqlState() : null;
+    return state != null && state.startsWith("42");
   }
 
   private Future<Committed> inTransaction(SqlConnection tx, String memberId, List<Numbered> lines,
@@ -200,7 +247,20 @@ public final class FurnishingService {
         // the score read is queued behind the writes on the same connection, so it sees them
         Future<Map<String, PersonScore>> rescored = writes.touched.isEmpty() ? Future.succeededFuture(Map.of())
           : scores.recompute(tx, new ArrayList<>(writes.touched.values()));
-        return Future.join(tradelines, repayments, rescored).map(all -> new Committed(outcomes, rescored.result()));
+        // a line that changes nothing still republishes its person's current score (read under the
+        // person's lock): a re-sent batch repairs a score a crash kept out of Redis
+        List<byte[]> unchanged = new ArrayList<>();
+        writes.unchanged.forEach((hex, key) -> {
+          if (!writes.touched.containsKey(hex)) {
+            unchanged.add(key);
+          }
+        });
+        Future<Map<String, PersonScore>> current = scores.current(tx, unchanged);
+        return Future.join(tradelines, repayments, rescored, current).map(all -> {
+          Map<String, PersonScore> publish = new HashMap<>(current.result());
+          publish.putAll(rescored.result());
+          return new Committed(outcomes, publish);
+        });
       });
   }
 
@@ -214,6 +274,8 @@ public final class FurnishingService {
     final Map<String, Line.Tradeline> tradelines = new LinkedHashMap<>();
     final Map<String, Line.Repayment> repayments = new LinkedHashMap<>();
     final Map<String, byte[]> touched = new LinkedHashMap<>();
+    /** People of lines that changed nothing: their stored score is republished as it is. */
+    final Map<String, byte[]> unchanged = new LinkedHashMap<>();
   }
 
   private Outcome decide(Numbered n, Map<String, Line.Tradeline> accounts, Writes writes) {
@@ -224,6 +286,7 @@ public final class FurnishingService {
           "account " + t.accountRef() + " was reported for another person; an account's person cannot change", null);
       }
       if (existing != null && same(existing, t)) {
+        writes.unchanged.put(BorrowerKeys.hex(t.borrowerKey()), t.borrowerKey());
         return new Outcome(n.line(), "UNCHANGED", null, null, t);
       }
       accounts.put(t.accountRef(), t);

@@ -24,13 +24,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Keeps every person's score fresh: {@link #recompute} runs inside the furnishing transaction
  * (which holds the person's advisory lock), so versions are handed out in commit order;
  * {@link #publish} then writes them to Redis, where a lower version never replaces a higher one.
  * Concurrent updates about one person therefore always leave the latest score in the cache.
+ *
+ * <p>Scores committed in Postgres always reach the cache: a row's {@code published_version} is
+ * raised only after its Redis write succeeded, so a crash between the commit and the publish, or a
+ * failed publish, leaves it marked, and {@link ScoreRepublisher} replays it (on every instance, one
+ * at a time) until Redis has it. A re-sent line that changes nothing republishes its person's
+ * current score too (the compare-and-set makes that a no-op when Redis is current).
  */
 public final class ScoreStore {
+  private static final Logger LOG = LoggerFactory.getLogger(ScoreStore.class);
+  private static final RateLimitedLog MARK_FAILURES = new RateLimitedLog(60_000);
   static final String ACCOUNTS = """
     SELECT t.borrower_key, t.product_type, t.opened_at, t.credit_limit, t.status, t.balance, t.days_past_due,
            coalesce(r.worst, 0) AS worst, coalesce(r.late, 0) AS late
@@ -57,6 +68,33 @@ public final class ScoreStore {
   static final String FIND = """
     SELECT value, band, reasons, model_version, as_of, active_loans, outstanding_balance, max_current_dpd, version
     FROM scores WHERE borrower_key = $1""";
+  /** The stored scores of some people (a re-sent line that changes nothing republishes its person's). */
+  static final String CURRENT = """
+    SELECT borrower_key, value, band, reasons, model_version, as_of, active_loans, outstanding_balance,
+           max_current_dpd, version
+    FROM scores WHERE borrower_key = ANY($1)""";
+  /**
+   * Scores committed but not known to be in Redis (V9's partial index holds only these), computed
+   * before {@code $1}: younger ones are normally being published by their own request right now.
+   */
+  static final String UNPUBLISHED = """
+    SELECT borrower_key, value, band, reasons, model_version, as_of, active_loans, outstanding_balance,
+           max_current_dpd, version
+    FROM scores WHERE published_version < version AND as_of < $1
+    LIMIT $2""";
+  /**
+   * After a Redis write succeeded: {@code published_version} only ever rises, to a version that is
+   * in Redis. Rows locked by a furnishing transaction are skipped rather than waited for (that
+   * transaction writes a newer version and publishes it; if its publish fails, the repair loop
+   * replays it), so this never waits on, or deadlocks with, a chunk.
+   */
+  static final String MARK_PUBLISHED = """
+    WITH free AS (
+      SELECT s.borrower_key, u.version
+      FROM scores s JOIN unnest($1::bytea[], $2::bigint[]) AS u(borrower_key, version) ON s.borrower_key = u.borrower_key
+      WHERE s.published_version < u.version
+      FOR UPDATE OF s SKIP LOCKED)
+    UPDATE scores s SET published_version = free.version FROM free WHERE s.borrower_key = free.borrower_key""";
 
   private final Scorecard scorecard;
   private final RedisStore redis;
@@ -148,12 +186,71 @@ public final class ScoreStore {
     return new PersonScore(r.value(), r.band(), reasons, r.modelVersion(), asOf, active, outstanding, maxDpd, 0);
   }
 
-  /** After commit: publish to Redis, pipelined (a higher version always wins there). */
+  /**
+   * After commit: publish to Redis, pipelined (a higher version always wins there), then mark the
+   * rows published in Postgres. A failed Redis write fails the future and leaves the rows marked
+   * unpublished, for {@link ScoreRepublisher}; a failed mark only costs a redundant replay later.
+   */
   public Future<Void> publish(Map<String, PersonScore> scores) {
+    if (scores.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return writeToCache(scores).compose(v -> markPublished(pool, scores).recover(e -> {
+      MARK_FAILURES.warn(LOG, "scores reached Redis but could not be marked published ({}); they will be "
+        + "republished, harmlessly", e.toString());
+      return Future.succeededFuture();
+    }));
+  }
+
+  /** The Redis half of {@link #publish}: one versioned compare-and-set per person, pipelined. */
+  public Future<Void> writeToCache(Map<String, PersonScore> scores) {
     List<VersionedCache.Write> writes = new ArrayList<>(scores.size());
     scores.forEach((hex, s) -> writes.add(new VersionedCache.Write(key(BorrowerKeys.fromHex(hex)), s.version(),
       s.toCacheJson().encode(), 0)));
     return cache.writeAll(writes);
+  }
+
+  /** Records that these versions are in Redis (one statement; see {@link #MARK_PUBLISHED}). */
+  public Future<Void> markPublished(SqlClient client, Map<String, PersonScore> scores) {
+    int n = scores.size();
+    Buffer[] keys = new Buffer[n];
+    Long[] versions = new Long[n];
+    int i = 0;
+    for (Map.Entry<String, PersonScore> e : scores.entrySet()) {
+      keys[i] = Buffer.buffer(BorrowerKeys.fromHex(e.getKey()));
+      versions[i] = e.getValue().version();
+      i++;
+    }
+    return client.preparedQuery(MARK_PUBLISHED).execute(Tuple.from(new Object[] {keys, versions})).mapEmpty();
+  }
+
+  /** The stored scores of these people, by hex key (inside their transaction: the locks make them current). */
+  public Future<Map<String, PersonScore>> current(SqlClient client, List<byte[]> borrowerKeys) {
+    if (borrowerKeys.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    Buffer[] keys = borrowerKeys.stream().map(Buffer::buffer).toArray(Buffer[]::new);
+    return client.preparedQuery(CURRENT).execute(Tuple.of((Object) keys)).map(ScoreStore::byPerson);
+  }
+
+  /** Up to {@code limit} scores computed before {@code before} and not known to be in Redis. */
+  public Future<Map<String, PersonScore>> unpublished(SqlClient client, Instant before, int limit) {
+    return client.preparedQuery(UNPUBLISHED).execute(Tuple.of(before.atOffset(ZoneOffset.UTC), limit))
+      .map(ScoreStore::byPerson);
+  }
+
+  private static Map<String, PersonScore> byPerson(Iterable<Row> rows) {
+    Map<String, PersonScore> out = new LinkedHashMap<>();
+    for (Row r : rows) {
+      out.put(BorrowerKeys.hex(r.getBuffer("borrower_key").getBytes()), fromRow(r));
+    }
+    return out;
+  }
+
+  private static PersonScore fromRow(Row r) {
+    return new PersonScore(r.getInteger("value"), r.getString("band"), (JsonArray) r.getValue("reasons"),
+      r.getString("model_version"), r.getOffsetDateTime("as_of").toInstant(), r.getInteger("active_loans"),
+      r.getBigDecimal("outstanding_balance"), r.getInteger("max_current_dpd"), r.getLong("version"));
   }
 
   /** The person's current score from Redis, rebuilt from Postgres on a miss (e.g. after a flush). */
@@ -163,10 +260,7 @@ public final class ScoreStore {
           if (!rows.iterator().hasNext()) {
             return new VersionedCache.Loaded(0, PersonScore.empty(scorecard.modelVersion()).toCacheJson().encode());
           }
-          Row r = rows.iterator().next();
-          PersonScore s = new PersonScore(r.getInteger("value"), r.getString("band"), (JsonArray) r.getValue("reasons"),
-            r.getString("model_version"), r.getOffsetDateTime("as_of").toInstant(), r.getInteger("active_loans"),
-            r.getBigDecimal("outstanding_balance"), r.getInteger("max_current_dpd"), r.getLong("version"));
+          PersonScore s = fromRow(rows.iterator().next());
           return new VersionedCache.Loaded(s.version(), s.toCacheJson().encode());
         }), 0)
       .map(e -> PersonScore.fromCacheJson(e.payload(), e.version()));
