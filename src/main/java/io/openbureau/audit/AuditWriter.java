@@ -293,10 +293,12 @@ public final class AuditWriter {
    */
   public Future<AccessLogEntry> append(long id, AccessLogEntry.Draft draft, Deadline deadline) {
     if (deadline.remainingNanos() < floorNanos) {
+      LOG.debug("row refused: its request has {} ns left", deadline.remainingNanos());
       droppedRows.increment();
       return Future.failedFuture(unavailable());
     }
     if (queued >= settings.maxQueuedRows()) {
+      LOG.debug("row refused: {} rows queued", queued);
       shedRows.increment();
       return Future.failedFuture(unavailable());
     }
