@@ -158,7 +158,7 @@ public final class AuditWriter {
     final List<AccessLogEntry> rows;
     final long started = System.nanoTime();
     SqlConnection conn;
-    Future<?> commit;
+    Future<Void> commit;
     boolean commitSent;
     boolean settled;
     long timer;
@@ -468,8 +468,7 @@ public final class AuditWriter {
         b.commitSent = true;
         Future<?> check = c.preparedQuery(COMMIT_CHECK).execute(Tuple.of(checkBy.atOffset(ZoneOffset.UTC)));
         Future<?> commit = c.query("COMMIT").execute();
-        b.commit = Future.join(check, commit);
-        return Future.join(check, commit).transform(ar -> {
+        b.commit = Future.join(check, commit).transform(ar -> {
           if (check.failed()) {
             return Future.failedFuture(new NotCommitted("refused by the database", check.cause()));
           }
@@ -478,6 +477,7 @@ public final class AuditWriter {
           }
           return commit.failed() ? Future.failedFuture(commit.cause()) : Future.succeededFuture();
         });
+        return b.commit.mapEmpty();
       });
   }
 
@@ -542,10 +542,10 @@ public final class AuditWriter {
         LOG.warn("an access-log batch of {} rows given up as uncertain did commit: their requests answered 503",
           b.rows.size());
         counter("bureau.audit.uncertain.batches", "outcome", "committed").increment();
-      } else {
+      } else if (ar.cause() instanceof NotCommitted) {
         LOG.info("an access-log batch of {} rows given up as uncertain did not commit", b.rows.size());
         counter("bureau.audit.uncertain.batches", "outcome", "rolled_back").increment();
-      }
+      } // else the connection went first: it stays unknown (counted as such)
     });
   }
 
