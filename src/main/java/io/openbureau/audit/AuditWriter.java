@@ -1,5 +1,6 @@
 package io.openbureau.audit;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -8,8 +9,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +28,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * Commits access-log rows durably, many requests per commit (group commit), one writer per HTTP
@@ -39,12 +46,42 @@ import java.util.UUID;
  * outcome is unknown (timeout, connection lost: it may or may not have committed), the writer
  * starts a new chain rather than guess, so a chain is never forked; verification walks each chain.
  *
- * <p><b>Failure.</b> A row not committed within {@code audit.commitTimeoutMillis} fails its
- * request with 503 {@code audit_unavailable}; a row that commits after its request gave up is
- * harmless (logged but not answered). A 200 is never sent without its committed row.
+ * <p><b>Deadlines: a row whose request already answered is never written.</b> Every row carries
+ * its request's {@link Deadline}. A row still queued when its request gives up is dropped from the
+ * queue. A batch is one transaction on the writer's own connection, in two round trips:
+ * <ol>
+ *   <li>{@code BEGIN}, the transaction's limits ({@code statement_timeout} and
+ *   {@code idle_in_transaction_session_timeout} = what is left of the batch's budget, so a
+ *   half-open session cannot sit on an open transaction and commit much later) and the INSERT,
+ *   pipelined. The INSERT inserts nothing unless it runs inside that very transaction (a
+ *   transaction-local token), so a lost {@code BEGIN} cannot turn it into an autocommit;</li>
+ *   <li>only once the INSERT has answered, and only if no request of the batch has given up yet:
+ *   {@link #COMMIT_CHECK} (fails when the database's clock is past the batch's earliest deadline
+ *   less {@link #guardNanos}) and {@code COMMIT}, pipelined. A failed check aborts the transaction,
+ *   and the {@code COMMIT} then rolls it back.</li>
+ * </ol>
+ * So a batch whose {@code COMMIT} was never sent cannot commit (its requests answer 503 knowing
+ * nothing was recorded), and a {@code COMMIT} delayed in transit past the deadline (a frozen link
+ * that delivers it late) is refused by the database, or its session is already gone.
+ *
+ * <p><b>The residual window, honestly.</b> A link that freezes after the {@code COMMIT} reached
+ * the database and before its answer came back leaves a batch that may well have committed (before
+ * its deadline) while its requests answer 503: no protocol closes that window, the answer of a
+ * commit can always be lost. It is as wide as one commit round trip (the WAL flush), at most one
+ * batch per writer per freeze. The writer knows which batches these are: their requests answer 503
+ * {@code audit_unavailable} with {@code Access-Log-Outcome: unknown} and a detail saying the
+ * attempt may be in the log; the writer starts a new chain (the chain's end is signed as
+ * "either/or", see {@link Abandoned}), counts them ({@code bureau.audit.uncertain.batches}) and, if
+ * the answer arrives after all, logs whether they did commit. Such a row says GRANTED although
+ * nothing was served; the log over-reports an access, it never hides one.
+ *
+ * <p><b>Load.</b> At most {@code audit.maxQueuedRows} rows wait; beyond, an append is refused at
+ * once with 503 (shed before memory grows).
  */
 public final class AuditWriter {
   private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
+  /** Answers of an inquiry whose row's commit was cut off carry this header, value {@code unknown}. */
+  public static final String OUTCOME_HEADER = "Access-Log-Outcome";
   static final String INSERT = """
     INSERT INTO access_log (id, at, chain_id, chain_seq, action, actor_role, actor_id, lender_id, borrower_key,
       purpose, scope, decision, reason, consent_id, request_id, score_value, details_json, details, prev_hash,
@@ -56,8 +93,20 @@ public final class AuditWriter {
       $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::int[],
       $17::text[], $18::bytea[], $19::bytea[], $21::text[])
       AS u(id, at, seq, action, actor_role, actor_id, lender_id, borrower_key, purpose, scope, decision, reason,
-           consent_id, request_id, score_value, details, prev_hash, row_hash, copy)""";
+           consent_id, request_id, score_value, details, prev_hash, row_hash, copy)
+    WHERE current_setting('openbureau.batch', true) = $22""";
   static final String RESERVE_IDS = "SELECT nextval('access_log_id_seq') AS id FROM generate_series(1, $1)";
+  /** The batch transaction's limits and token (transaction-local: gone with the transaction). */
+  static final String LIMITS = """
+    SELECT set_config('statement_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true),
+      set_config('openbureau.batch', $3, true)""";
+  /**
+   * The last statement before COMMIT: an error (so the transaction aborts and COMMIT rolls back)
+   * once the database's clock is past {@code $1}. A cast of a non-constant CASE fails at run time
+   * only, never at planning time, and needs no function (no migration, no grant).
+   */
+  static final String COMMIT_CHECK = """
+    SELECT (CASE WHEN clock_timestamp() <= $1 THEN '1' ELSE 'access-log batch past its commit deadline' END)::int""";
 
   /** The head of this writer's chain after its last commit (for signed checkpoints). */
   public record Head(String chainId, long chainSeq, byte[] hash) {
@@ -86,17 +135,69 @@ public final class AuditWriter {
    */
   public static final int MAX_HELD_HASHES = 1 << 18;
 
-  private record Pending(AccessLogEntry.Draft draft, long id, Promise<AccessLogEntry> promise) {
+  private enum State { QUEUED, SENT, DONE }
+
+  private static final class Pending {
+    final AccessLogEntry.Draft draft;
+    final long id;
+    final Promise<AccessLogEntry> promise = Promise.promise();
+    final Deadline deadline;
+    State state = State.QUEUED;
+
+    Pending(AccessLogEntry.Draft draft, long id, Deadline deadline) {
+      this.draft = draft;
+      this.id = id;
+      this.deadline = deadline;
+    }
+  }
+
+  /** One batch in flight: its rows, and whether its COMMIT has been sent (then its outcome can be unknown). */
+  private static final class Batch {
+    final long number;
+    final List<Pending> pending;
+    final List<AccessLogEntry> rows;
+    final long started = System.nanoTime();
+    SqlConnection conn;
+    Future<Void> commit;
+    boolean commitSent;
+    boolean settled;
+    long timer;
+
+    Batch(long number, List<Pending> pending, List<AccessLogEntry> rows) {
+      this.number = number;
+      this.pending = pending;
+      this.rows = rows;
+    }
+  }
+
+  /** The database refused the batch, or it never got to COMMIT: certainly not committed. */
+  private static final class NotCommitted extends RuntimeException {
+    NotCommitted(String message, Throwable cause) {
+      super(message, cause, false, false);
+    }
   }
 
   private final Vertx vertx;
   private final SqlClient pg;
+  private final Supplier<Future<SqlConnection>> connector;
   private final AuditSettings settings;
   private final String writerId = UUID.randomUUID().toString().substring(0, 8);
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private int queued;
   private final ArrayDeque<Long> ids = new ArrayDeque<>();
   private final Timer commitTimer;
   private final DistributionSummary batchRows;
+  private final Counter droppedRows;
+  private final Counter shedRows;
+  private final MeterRegistry registry;
+  /**
+   * The database refuses a COMMIT this long before the batch's first deadline, so a commit that
+   * passes the check still has this long for its WAL flush and answer before the request gives up.
+   */
+  private final long guardNanos;
+  /** A row with less time left than this is not sent (it would doom its whole batch): 503 at once. */
+  private final long floorNanos;
+  private SqlConnection conn;
   private int chainNumber;
   private String chainId;
   private long seq;
@@ -114,15 +215,46 @@ public final class AuditWriter {
   private java.util.function.Consumer<Abandoned> onAbandoned = a -> { };
   private final List<Promise<Void>> idle = new ArrayList<>();
 
+  /**
+   * A writer whose batches go over connections of {@code pg} (a {@link Pool}). A connection left
+   * behind by a hung commit goes back to that pool: for tests and tools; the server uses
+   * {@link #AuditWriter(Vertx, SqlClient, Supplier, AuditSettings, MeterRegistry)}.
+   */
   public AuditWriter(Vertx vertx, SqlClient pg, AuditSettings settings, MeterRegistry registry) {
+    this(vertx, pg, ((Pool) pg)::getConnection, settings, registry);
+  }
+
+  /**
+   * {@code connector} opens the writer's own connection (one batch at a time, so one connection):
+   * a connection whose batch hung is closed, never handed to anyone else. {@code pg} reserves ids.
+   */
+  public AuditWriter(Vertx vertx, SqlClient pg, Supplier<Future<SqlConnection>> connector, AuditSettings settings,
+                     MeterRegistry registry) {
     this.vertx = vertx;
     this.pg = pg;
+    this.connector = connector;
     this.settings = settings;
+    this.registry = registry;
+    this.guardNanos = Math.min(20_000_000L, settings.commitTimeoutMillis() * 100_000L);
+    this.floorNanos = 2 * guardNanos;
     this.commitTimer = Timer.builder("bureau.audit.commit").description("Access-log batch commit latency")
       .publishPercentileHistogram().register(registry);
     this.batchRows = DistributionSummary.builder("bureau.audit.batch.rows").description("Access-log rows per commit")
       .publishPercentileHistogram().register(registry);
+    this.droppedRows = Counter.builder("bureau.audit.rows.dropped").tag("reason", "deadline")
+      .description("Access-log rows never sent because their request gave up (or the queue was full)").register(registry);
+    this.shedRows = Counter.builder("bureau.audit.rows.dropped").tag("reason", "queue_full").register(registry);
     newChain();
+  }
+
+  /** Opens a connection of its own for each writer (the server's connector). */
+  public static Supplier<Future<SqlConnection>> connecting(Vertx vertx, PgConnectOptions options) {
+    return () -> PgConnection.connect(vertx, options).map(c -> (SqlConnection) c);
+  }
+
+  /** A deadline of {@code audit.commitTimeoutMillis} from {@code startedNanos}: a request's whole budget. */
+  public Deadline deadline(long startedNanos) {
+    return Deadline.after(vertx, startedNanos, settings.commitTimeoutMillis());
   }
 
   /**
@@ -148,15 +280,55 @@ public final class AuditWriter {
     return reserveId().compose(id -> append(id, draft));
   }
 
-  /** Appends the row {@code id} (from {@link #reserveId}); completes when it is committed. */
+  /** Appends the row {@code id} (from {@link #reserveId}) within {@code audit.commitTimeoutMillis}. */
   public Future<AccessLogEntry> append(long id, AccessLogEntry.Draft draft) {
-    Promise<AccessLogEntry> promise = Promise.promise();
-    long timer = vertx.setTimer(settings.commitTimeoutMillis(), t -> promise.tryFail(unavailable()));
-    queue.add(new Pending(draft, id, promise));
+    Deadline deadline = deadline(System.nanoTime());
+    return append(id, draft, deadline).onComplete(ar -> deadline.cancel());
+  }
+
+  /**
+   * Appends the row {@code id} within its request's {@code deadline}: completes when it is
+   * committed, or fails with 503 {@code audit_unavailable} by the deadline, and then the row is
+   * not in the log (unless {@link #isUncertain} says its commit was cut off, see the class comment).
+   */
+  public Future<AccessLogEntry> append(long id, AccessLogEntry.Draft draft, Deadline deadline) {
+    if (deadline.remainingNanos() < floorNanos) {
+      LOG.debug("row refused: its request has {} ns left", deadline.remainingNanos());
+      droppedRows.increment();
+      return Future.failedFuture(unavailable());
+    }
+    if (queued >= settings.maxQueuedRows()) {
+      LOG.debug("row refused: {} rows queued", queued);
+      shedRows.increment();
+      return Future.failedFuture(unavailable());
+    }
+    Pending p = new Pending(draft, id, deadline);
+    queue.add(p);
+    queued++;
+    deadline.onExpiry(() -> {
+      if (p.state == State.QUEUED) { // not sent yet: it never will be
+        p.state = State.DONE;
+        queued--;
+        droppedRows.increment();
+        p.promise.tryFail(unavailable());
+      }
+    });
     if (!committing) {
       flush();
     }
-    return promise.future().onComplete(ar -> vertx.cancelTimer(timer));
+    return p.promise.future();
+  }
+
+  /** Whether {@code failure} (from {@link #append}) means the row may be in the log after all. */
+  public static boolean isUncertain(Throwable failure) {
+    return failure instanceof ApiError e && "unknown".equals(e.headers().get(OUTCOME_HEADER));
+  }
+
+  /** Closes the writer's own connection (once in-flight requests are done). */
+  public Future<Void> close() {
+    SqlConnection c = conn;
+    conn = null;
+    return c == null ? Future.succeededFuture() : c.close();
   }
 
   public Head head() {
@@ -170,7 +342,7 @@ public final class AuditWriter {
 
   /** Completes once no batch is in flight and nothing is queued (at once when idle). */
   public Future<Void> whenIdle() {
-    if (!committing && queue.isEmpty()) {
+    if (!committing && queued == 0) {
       return Future.succeededFuture();
     }
     Promise<Void> p = Promise.promise();
@@ -189,8 +361,30 @@ public final class AuditWriter {
     }
   }
 
+  /** The next batch: live rows in queue order, leaving out those whose request has (all but) given up. */
+  private List<Pending> take() {
+    List<Pending> batch = new ArrayList<>(Math.min(queued, settings.maxBatchRows()));
+    while (!queue.isEmpty() && batch.size() < settings.maxBatchRows()) {
+      Pending p = queue.poll();
+      if (p.state != State.QUEUED) {
+        continue;
+      }
+      queued--;
+      if (p.deadline.remainingNanos() < floorNanos) {
+        p.state = State.DONE;
+        droppedRows.increment();
+        p.promise.tryFail(unavailable());
+        continue;
+      }
+      p.state = State.SENT;
+      batch.add(p);
+    }
+    return batch;
+  }
+
   private void flush() {
-    if (queue.isEmpty()) {
+    List<Pending> pending = take();
+    if (pending.isEmpty()) {
       committing = false;
       List<Promise<Void>> waiting = new ArrayList<>(idle);
       idle.clear();
@@ -198,57 +392,165 @@ public final class AuditWriter {
       return;
     }
     committing = true;
-    List<Pending> batch = new ArrayList<>(Math.min(queue.size(), settings.maxBatchRows()));
-    while (!queue.isEmpty() && batch.size() < settings.maxBatchRows()) {
-      batch.add(queue.poll());
-    }
     Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    List<AccessLogEntry> rows = new ArrayList<>(batch.size());
+    List<AccessLogEntry> rows = new ArrayList<>(pending.size());
     byte[] prev = head;
-    for (Pending p : batch) {
-      AccessLogEntry row = AccessLogEntry.chained(p.id(), at, chainId, ++seq, p.draft(), prev);
+    long earliest = Long.MAX_VALUE;
+    Instant commitBy = null;
+    for (Pending p : pending) {
+      AccessLogEntry row = AccessLogEntry.chained(p.id, at, chainId, ++seq, p.draft, prev);
       rows.add(row);
       prev = row.rowHash();
+      if (p.deadline.remainingNanos() < earliest) {
+        earliest = p.deadline.remainingNanos();
+      }
+      Instant wall = p.deadline.wall();
+      if (commitBy == null || wall.isBefore(commitBy)) {
+        commitBy = wall;
+      }
     }
     head = prev;
-    long started = System.nanoTime();
-    long batchNumber = ++batches;
-    // a commit that hangs (a dead connection, a stalled server) must not stall the writer forever:
-    // give up on it, start a new chain (it may still commit later: no fork), go on with the queue
-    long watchdog = vertx.setTimer(settings.commitTimeoutMillis(), t -> {
-      if (batches == batchNumber && committing) {
-        LOG.warn("access-log commit of {} rows did not finish in {} ms; starting a new chain", rows.size(),
-          settings.commitTimeoutMillis());
-        batches++;
-        abandon(rows);
-        newChain();
-        batch.forEach(p -> p.promise().tryFail(unavailable()));
-        flush();
+    Batch b = new Batch(++batches, pending, rows);
+    long budgetMillis = Math.max(1, earliest / 1_000_000);
+    // the batch gives up with its first request: a commit that hangs (a dead connection, a
+    // stalled server) must not stall the writer, nor answer anyone late
+    b.timer = vertx.setTimer(budgetMillis, t -> settle(b, Future.failedFuture(new java.util.concurrent.TimeoutException())));
+    Instant checkBy = commitBy.minusNanos(guardNanos);
+    connection().compose(c -> {
+      b.conn = c;
+      return b.settled ? Future.<Void>failedFuture(new NotCommitted("abandoned", null)) : send(b, c, checkBy, budgetMillis);
+    }).onComplete(ar -> settle(b, ar));
+  }
+
+  private Future<SqlConnection> connection() {
+    if (conn != null) {
+      return Future.succeededFuture(conn);
+    }
+    return connector.get().map(c -> {
+      if (conn == null) {
+        conn = c;
+        c.closeHandler(v -> {
+          if (conn == c) {
+            conn = null;
+          }
+        });
+        return c;
       }
+      c.close();
+      return conn;
     });
-    pg.preparedQuery(INSERT).execute(tuple(rows)).onComplete(ar -> {
-      vertx.cancelTimer(watchdog);
-      if (batches != batchNumber) {
-        return; // abandoned by the watchdog; whatever happened to it, the writer has moved on
+  }
+
+  private void dropConnection(SqlConnection c) {
+    if (c != null) {
+      if (conn == c) {
+        conn = null;
       }
-      commitTimer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-      batchRows.record(rows.size());
-      if (ar.succeeded()) {
-        AccessLogEntry last = rows.get(rows.size() - 1);
-        committedHead = new Head(chainId, last.chainSeq(), last.rowHash());
-        hold(rows);
-        for (int i = 0; i < batch.size(); i++) {
-          batch.get(i).promise().tryComplete(rows.get(i));
+      c.close();
+    }
+  }
+
+  /** The batch's transaction: see the class comment for why in two round trips, and what is certain when. */
+  private Future<Void> send(Batch b, SqlConnection c, Instant checkBy, long budgetMillis) {
+    String token = chainId + ":" + b.number;
+    String budget = Long.toString(budgetMillis);
+    Future<?> begin = c.query("BEGIN").execute();
+    Future<?> limits = c.preparedQuery(LIMITS).execute(Tuple.of(budget, budget, token));
+    Future<RowSet<Row>> insert = c.preparedQuery(INSERT).execute(tuple(b.rows).addString(token));
+    return Future.all(begin, limits, insert).recover(e -> Future.failedFuture(new NotCommitted("insert failed", e)))
+      .compose(v -> {
+        if (b.settled) {
+          return Future.failedFuture(new NotCommitted("abandoned", null)); // a request gave up: no COMMIT, ever
         }
-      } else {
-        LOG.warn("access-log commit of {} rows failed ({}); starting a new chain", rows.size(),
-          ar.cause().getClass().getSimpleName());
-        abandon(rows);
-        newChain();
-        batch.forEach(p -> p.promise().tryFail(unavailable()));
+        if (insert.result().rowCount() != b.rows.size()) {
+          return Future.failedFuture(new NotCommitted("the INSERT ran outside its transaction", null));
+        }
+        b.commitSent = true;
+        Future<?> check = c.preparedQuery(COMMIT_CHECK).execute(Tuple.of(checkBy.atOffset(ZoneOffset.UTC)));
+        Future<?> commit = c.query("COMMIT").execute();
+        b.commit = Future.join(check, commit).transform(ar -> {
+          if (check.failed()) {
+            return Future.failedFuture(new NotCommitted("refused by the database", check.cause()));
+          }
+          if (commit.failed() && commit.cause() instanceof io.vertx.pgclient.PgException) {
+            return Future.failedFuture(new NotCommitted("commit failed", commit.cause()));
+          }
+          return commit.failed() ? Future.failedFuture(commit.cause()) : Future.succeededFuture();
+        });
+        return b.commit.mapEmpty();
+      });
+  }
+
+  /** A batch's end (once, whichever comes first: its outcome or its deadline), then the next batch. */
+  private void settle(Batch b, io.vertx.core.AsyncResult<Void> ar) {
+    if (b.settled) {
+      return;
+    }
+    b.settled = true;
+    vertx.cancelTimer(b.timer);
+    commitTimer.record(System.nanoTime() - b.started, java.util.concurrent.TimeUnit.NANOSECONDS);
+    batchRows.record(b.rows.size());
+    if (ar.succeeded()) {
+      AccessLogEntry last = b.rows.get(b.rows.size() - 1);
+      committedHead = new Head(chainId, last.chainSeq(), last.rowHash());
+      hold(b.rows);
+      for (int i = 0; i < b.pending.size(); i++) {
+        Pending p = b.pending.get(i);
+        p.state = State.DONE;
+        p.promise.tryComplete(b.rows.get(i));
       }
-      flush();
+    } else {
+      boolean uncertain = b.commitSent && !(ar.cause() instanceof NotCommitted);
+      String why = ar.cause() instanceof java.util.concurrent.TimeoutException ? "did not finish in time"
+        : ar.cause() instanceof NotCommitted n ? n.getMessage() + (n.getCause() == null ? ""
+          : " (" + n.getCause().getClass().getSimpleName() + ")") : "failed (" + ar.cause().getClass().getSimpleName() + ")";
+      if (uncertain) {
+        LOG.warn("access-log commit of {} rows {} after its COMMIT was sent: they may be in the log although their"
+          + " requests answer 503 (Access-Log-Outcome: unknown); starting a new chain", b.rows.size(), why);
+        counter("bureau.audit.uncertain.batches", "outcome", "unknown").increment();
+      } else {
+        LOG.warn("access-log batch of {} rows not committed: {}; starting a new chain", b.rows.size(), why);
+      }
+      abandon(b.rows);
+      newChain();
+      ApiError error = uncertain ? uncertain() : unavailable();
+      for (Pending p : b.pending) {
+        p.state = State.DONE;
+        p.promise.tryFail(error);
+      }
+      if (uncertain && b.commit != null) {
+        learnLate(b);
+      } else {
+        dropConnection(b.conn);
+      }
+    }
+    committing = false;
+    flush();
+  }
+
+  /** An uncertain batch: its connection is kept a little to hear what happened, for the log and the metrics. */
+  private void learnLate(Batch b) {
+    SqlConnection c = b.conn;
+    if (conn == c) {
+      conn = null; // never used again: its state is unknown
+    }
+    long closer = vertx.setTimer(settings.commitTimeoutMillis(), t -> c.close());
+    b.commit.onComplete(ar -> {
+      vertx.cancelTimer(closer);
+      c.close();
+      if (ar.succeeded()) {
+        LOG.warn("an access-log batch of {} rows given up as uncertain did commit: their requests answered 503",
+          b.rows.size());
+        counter("bureau.audit.uncertain.batches", "outcome", "committed").increment();
+      } else if (ar.cause() instanceof NotCommitted) {
+        LOG.info("an access-log batch of {} rows given up as uncertain did not commit", b.rows.size());
+        counter("bureau.audit.uncertain.batches", "outcome", "rolled_back").increment();
+      } // else the connection went first: it stays unknown (counted as such)
     });
+  }
+
+  private Counter counter(String name, String tag, String value) {
+    return Counter.builder(name).tag(tag, value).register(registry);
   }
 
   private void newChain() {
@@ -372,7 +674,15 @@ public final class AuditWriter {
       .addShort((short) ChainHash.CURRENT).addArrayOfString(copies);
   }
 
-  static ApiError unavailable() {
+  /** The answer when the row's commit was cut off after its COMMIT was sent: it may be in the log. */
+  static ApiError uncertain() {
+    return new ApiError(503, "audit_unavailable", "Service unavailable",
+      "the access log's commit of this request was cut off: the attempt may be in the log, but nothing was served;"
+        + " retry later", null, java.util.Map.of(OUTCOME_HEADER, "unknown"));
+  }
+
+  /** 503 {@code audit_unavailable}: the row is not in the log, nothing was served. */
+  public static ApiError unavailable() {
     return ApiError.unavailable("audit_unavailable",
       "the access log cannot record this request right now; nothing was served, retry later");
   }

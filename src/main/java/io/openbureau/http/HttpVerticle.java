@@ -135,7 +135,8 @@ public final class HttpVerticle extends VerticleBase {
     new FurnishingRoutes(new FurnishingService(pool, scores), borrowerKeys).mount(routes, guards);
     new ConsentRoutes(vertx, config, pool, redis, signer).mount(routes, guards);
     AuditSettings auditSettings = AuditSettings.from(config);
-    audit = new AuditWriter(vertx, pool, auditSettings, registry);
+    audit = new AuditWriter(vertx, pool, AuditWriter.connecting(vertx, Database.connectOptions(config.postgres())),
+      auditSettings, registry);
     InquiryService inquiries = new InquiryService(pool, redis, new ConsentDecisions(pool, redis), scores, memberStatus,
       InquirySettings.from(config), registry);
     new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry).mount(routes);
@@ -183,7 +184,7 @@ public final class HttpVerticle extends VerticleBase {
       .transform(ar -> checkpointer == null ? Future.<Void>succeededFuture() : checkpointer.checkpoint())
       .transform(ar -> closer == null ? Future.<Void>succeededFuture()
       : closer.stop(audit, AuditSettings.from(config).commitTimeoutMillis() + 1000L));
-    return ended.eventually(() -> Future.join(pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
+    return ended.eventually(() -> Future.join(audit == null ? Future.succeededFuture() : audit.close(), pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
       redis.close()));
   }
 }

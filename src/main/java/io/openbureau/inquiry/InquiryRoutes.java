@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.openbureau.audit.AccessLogEntry;
 import io.openbureau.audit.AuditWriter;
+import io.openbureau.audit.Deadline;
 import io.openbureau.auth.Principal;
 import io.openbureau.auth.Role;
 import io.openbureau.auth.Subjects;
@@ -93,41 +94,53 @@ public final class InquiryRoutes {
     }
     String lender = principal.subject();
     AccessLogEntry.Draft draft = AccessLogEntry.Draft.inquiry(lender, RequestIds.get(ctx));
+    // the budget starts once the body is in (a client's slow upload is not the bureau's time)
     readBody(ctx.request())
       .compose(this::parse)
       .onSuccess(ask -> decide(ctx, draft.borrower(ask.borrowerKey()).purposeAndScope(ask.purpose(), ask.scope()),
-        ask, started))
-      .onFailure(e -> refuseInvalid(ctx, draft, e, started));
+        ask, started, audit.deadline(System.nanoTime())))
+      .onFailure(e -> refuseInvalid(ctx, draft, e, started, audit.deadline(System.nanoTime())));
   }
 
-  private void decide(RoutingContext ctx, AccessLogEntry.Draft draft, Ask ask, long started) {
+  /*
+   * One deadline per inquiry (audit.commitTimeoutMillis): the id, the Redis scripts, the fills and
+   * window rebuild from Postgres, the report and the access-log commit all run within it, so the
+   * answer never comes later than the budget, whatever hangs; past it the answer is 503
+   * (audit_unavailable, or unavailable naming the dependency that did not answer), and the row,
+   * if still unsent, is never written (see AuditWriter).
+   */
+  private void decide(RoutingContext ctx, AccessLogEntry.Draft draft, Ask ask, long started, Deadline deadline) {
     Instant now = Instant.now();
-    audit.reserveId().onComplete(idResult -> {
+    deadline.bound(audit.reserveId(), AuditWriter::unavailable).onComplete(idResult -> {
       if (idResult.failed()) {
-        finish(ctx, "ERROR", started, idResult.cause());
+        finish(ctx, started, idResult.cause(), deadline);
         return;
       }
       long id = idResult.result();
-      service.decide(draft.lenderId(), ask.borrowerKey(), ask.purpose(), ask.scope(), id, now).onComplete(ar -> {
-        if (ar.failed()) {
-          // Redis could not decide: record the attempt, answer 503
-          record(ctx, id, draft.decided(AccessLogEntry.DENIED, "unavailable", null, null), started,
-            ApiError.unavailable("unavailable", "the bureau cannot decide right now; retry later"), null);
-          return;
-        }
-        answer(ctx, id, draft, ask, ar.result(), started);
-      });
+      service.decide(draft.lenderId(), ask.borrowerKey(), ask.purpose(), ask.scope(), id, now, deadline)
+        .onComplete(ar -> {
+          if (ar.failed() && deadline.remainingNanos() <= 0) {
+            // the budget is spent: no time left to commit a row, so none is written; nothing served
+            finish(ctx, started, ar.cause(), deadline);
+          } else if (ar.failed()) {
+            // Redis could not decide: record the attempt, answer 503
+            record(ctx, id, draft.decided(AccessLogEntry.DENIED, "unavailable", null, null), started,
+              ApiError.unavailable("unavailable", "the bureau cannot decide right now; retry later"), null, deadline);
+          } else {
+            answer(ctx, id, draft, ask, ar.result(), started, deadline);
+          }
+        });
     });
   }
 
   private void answer(RoutingContext ctx, long id, AccessLogEntry.Draft draft, Ask ask, InquiryService.Outcome o,
-                      long started) {
+                      long started, Deadline deadline) {
     InquiryCache.Person person = o.person();
     if (!Member.ACTIVE.equals(o.memberStatus())) {
       service.forget(ask.borrowerKey(), person);
       String reason = Member.SUSPENDED.equals(o.memberStatus()) ? "member_suspended" : "member_unknown";
       record(ctx, id, draft.decided(AccessLogEntry.DENIED, reason, null, null), started,
-        ApiError.forbidden("the calling member is not an active member of the bureau"), null);
+        ApiError.forbidden("the calling member is not an active member of the bureau"), null, deadline);
       return;
     }
     if (!o.gate().allowed()) {
@@ -136,70 +149,89 @@ public final class InquiryRoutes {
       long seconds = Math.max(1, (o.gate().waitMicros() + 999_999) / 1_000_000);
       finish(ctx, "RATE_LIMITED", started, new ApiError(429, "rate_limited", "Too many requests",
         "this member exceeded its request rate; retry after " + seconds + " s", null,
-        Map.of("Retry-After", Long.toString(seconds))));
+        Map.of("Retry-After", Long.toString(seconds))), deadline);
       return;
     }
     if (!AccessLogEntry.GRANTED.equals(person.decision())) {
       record(ctx, id, draft.decided(AccessLogEntry.DENIED, person.reason(), null, null), started, consentRequired(),
-        person);
+        person, deadline);
       return;
     }
     PersonScore score = parseScore(person.scoreEntry());
     OverBorrowing over = service.overBorrowing(person, score);
     JsonObject body = new JsonObject().put("inquiryId", Long.toString(id)).put("consentId", person.consentId())
       .put("score", score.toApiJson()).put("overBorrowing", over.toJson());
+    // the report is read before the row is appended: a GRANTED row is written only for an answer
+    // that has everything it serves (a report that cannot be read must not leave one behind)
     Future<JsonArray> report = ConsentDecisions.REPORT.equals(ask.scope())
-      ? reports.tradelines(ask.borrowerKey()) : Future.succeededFuture();
+      ? deadline.bound(reports.tradelines(ask.borrowerKey()), InquiryService.POSTGRES) : Future.succeededFuture();
     AccessLogEntry.Draft granted = draft.decided(AccessLogEntry.GRANTED, null,
       java.util.UUID.fromString(person.consentId()), score.value());
-    Future<AccessLogEntry> logged = audit.append(id, granted);
-    Future.join(logged, report).onComplete(ar -> {
-      if (logged.failed()) {
+    report.onComplete(read -> {
+      if (read.failed()) {
         service.forget(ask.borrowerKey(), person);
-        finish(ctx, "ERROR", started, logged.cause());
-      } else if (report.failed()) {
-        finish(ctx, "ERROR", started, ApiError.unavailable("unavailable", "the report cannot be read right now"));
-      } else {
-        if (report.result() != null) {
-          body.put("report", new JsonObject().put("tradelines", report.result()).put("score", score.toApiJson())
+        finish(ctx, started, deadline.remainingNanos() <= 0 ? read.cause()
+          : ApiError.unavailable("unavailable", "the report cannot be read right now"), deadline);
+        return;
+      }
+      audit.append(id, granted, deadline).onComplete(logged -> {
+        if (logged.failed()) {
+          service.forget(ask.borrowerKey(), person);
+          finish(ctx, started, logged.cause(), deadline);
+          return;
+        }
+        if (read.result() != null) {
+          body.put("report", new JsonObject().put("tradelines", read.result()).put("score", score.toApiJson())
             .put("overBorrowing", over.toJson()));
         }
+        deadline.cancel();
         count(AccessLogEntry.GRANTED, started);
         ctx.response().putHeader("Content-Type", "application/json").setStatusCode(200).end(body.toBuffer());
-      }
+      });
     });
   }
 
   /** Commits the row, then fails the request with {@code error} (or 503 when the row cannot be committed). */
   private void record(RoutingContext ctx, long id, AccessLogEntry.Draft row, long started, Throwable error,
-                      InquiryCache.Person recorded) {
-    audit.append(id, row).onComplete(ar -> {
+                      InquiryCache.Person recorded, Deadline deadline) {
+    audit.append(id, row, deadline).onComplete(ar -> {
       if (ar.failed() && recorded != null) {
         service.forget(row.borrowerKey(), recorded);
       }
-      finish(ctx, ar.succeeded() ? row.decision() : "ERROR", started, ar.succeeded() ? error : ar.cause());
+      if (ar.succeeded()) {
+        finish(ctx, row.decision(), started, error, deadline);
+      } else {
+        finish(ctx, started, ar.cause(), deadline);
+      }
     });
   }
 
-  private void refuseInvalid(RoutingContext ctx, AccessLogEntry.Draft draft, Throwable e, long started) {
+  private void refuseInvalid(RoutingContext ctx, AccessLogEntry.Draft draft, Throwable e, long started,
+                             Deadline deadline) {
     if (!(e instanceof ApiError error)) {
-      finish(ctx, "ERROR", started, e);
+      finish(ctx, "ERROR", started, e, deadline);
       return;
     }
     JsonArray fields = new JsonArray();
     error.errors().forEach(f -> fields.add(f.field()));
     AccessLogEntry.Draft row = draft.decided(AccessLogEntry.INVALID, error.code(), null, null)
       .details(new JsonObject().put("status", error.status()).put("fields", fields));
-    audit.reserveId().onComplete(id -> {
+    deadline.bound(audit.reserveId(), AuditWriter::unavailable).onComplete(id -> {
       if (id.failed()) {
-        finish(ctx, "ERROR", started, id.cause());
+        finish(ctx, started, id.cause(), deadline);
       } else {
-        record(ctx, id.result(), row, started, error, null);
+        record(ctx, id.result(), row, started, error, null, deadline);
       }
     });
   }
 
-  private void finish(RoutingContext ctx, String outcome, long started, Throwable error) {
+  /** A failure of the bureau's (503): counted ERROR, or AUDIT_UNCERTAIN when the row may be in the log after all. */
+  private void finish(RoutingContext ctx, long started, Throwable error, Deadline deadline) {
+    finish(ctx, AuditWriter.isUncertain(error) ? "AUDIT_UNCERTAIN" : "ERROR", started, error, deadline);
+  }
+
+  private void finish(RoutingContext ctx, String outcome, long started, Throwable error, Deadline deadline) {
+    deadline.cancel();
     count(outcome, started);
     ctx.fail(error);
   }

@@ -2,6 +2,7 @@ package io.openbureau.inquiry;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.openbureau.audit.Deadline;
 import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.http.ApiError;
 import io.openbureau.members.MemberStatus;
@@ -18,9 +19,16 @@ import java.util.List;
  * The Redis-side logic of an inquiry: the member gate and the person's decision, score and
  * inquiry window in one round trip, with fills from Postgres on a miss (then the scripts run
  * again, so the answer is always judged by the script against the cache's newest state).
+ *
+ * <p>Every step runs within the inquiry's {@link Deadline} (the same budget its access-log commit
+ * must fit in): a frozen Postgres or Redis makes the inquiry fail with 503 {@code unavailable}
+ * naming it when the budget is spent, never later. A fill given up on goes on by itself and may
+ * still land in the cache (fills are versioned, so a late fill is as good as an early one).
  */
 public final class InquiryService {
   private static final int MAX_ATTEMPTS = 4;
+  static final String POSTGRES = "postgres";
+  static final String REDIS = "redis";
 
   /** What the Redis round trip decided. */
   record Outcome(InquiryCache.Gate gate, String memberStatus, InquiryCache.Person person) {
@@ -53,26 +61,31 @@ public final class InquiryService {
   }
 
   /** Member gate and person script together; fills what is missing and retries the person's side. */
-  Future<Outcome> decide(String lenderId, byte[] borrowerKey, String purpose, String scope, long inquiryId, Instant now) {
-    Future<InquiryCache.Gate> gate = cache.gate(members.key(lenderId), lenderId);
-    Future<InquiryCache.Person> person = person(lenderId, borrowerKey, purpose, scope, inquiryId, now, 1, false);
+  Future<Outcome> decide(String lenderId, byte[] borrowerKey, String purpose, String scope, long inquiryId, Instant now,
+                         Deadline deadline) {
+    Future<InquiryCache.Gate> gate = deadline.bound(cache.gate(members.key(lenderId), lenderId), REDIS);
+    Future<InquiryCache.Person> person = person(lenderId, borrowerKey, purpose, scope, inquiryId, now, 1, false,
+      deadline);
     Future<String> status = gate.compose(g -> g.statusEntry() != null
       ? Future.succeededFuture(payload(g.statusEntry()))
-      : members.status(lenderId));
+      : deadline.bound(members.status(lenderId), POSTGRES));
     return Future.join(status, person).transform(ar -> {
       if (ar.succeeded()) {
         return Future.succeededFuture(new Outcome(gate.result(), status.result(), person.result()));
       }
       // take back an inquiry the person's script recorded if the member's side failed
-      Future<Void> undo = person.succeeded() ? forget(borrowerKey, person.result()) : Future.succeededFuture();
-      return undo.transform(x -> Future.failedFuture(ar.cause()));
+      if (person.succeeded()) {
+        forget(borrowerKey, person.result()); // in the background: the answer does not wait for Redis
+      }
+      return Future.failedFuture(ar.cause());
     });
   }
 
   private Future<InquiryCache.Person> person(String lenderId, byte[] borrowerKey, String purpose, String scope,
-                                             long inquiryId, Instant now, int attempt, boolean filled) {
-    return cache.person(borrowerKey, consents.key(borrowerKey, lenderId, purpose), scores.key(borrowerKey), lenderId,
-      scope, inquiryId, true, now.toEpochMilli()).compose(p -> {
+                                             long inquiryId, Instant now, int attempt, boolean filled,
+                                             Deadline deadline) {
+    return deadline.bound(cache.person(borrowerKey, consents.key(borrowerKey, lenderId, purpose), scores.key(borrowerKey),
+      lenderId, scope, inquiryId, true, now.toEpochMilli()), REDIS).compose(p -> {
         if (!p.miss()) {
           (filled ? misses : hits).increment();
           return Future.succeededFuture(p);
@@ -81,17 +94,18 @@ public final class InquiryService {
           return Future.failedFuture(ApiError.unavailable("unavailable", "the cache keeps changing; retry"));
         }
         List<Future<?>> fills = new ArrayList<>();
+        // each fill reads Postgres, then writes Redis: bounded as Postgres's (the likelier to hang)
         if (p.consentMissing()) {
-          fills.add(consents.decide(borrowerKey, lenderId, purpose, scope, now));
+          fills.add(deadline.bound(consents.decide(borrowerKey, lenderId, purpose, scope, now), POSTGRES));
         }
         if (p.scoreMissing()) {
-          fills.add(scores.get(borrowerKey));
+          fills.add(deadline.bound(scores.get(borrowerKey), POSTGRES));
         }
         if (p.windowMissing()) {
-          fills.add(rebuildWindow(borrowerKey, now));
+          fills.add(deadline.bound(rebuildWindow(borrowerKey, now), POSTGRES));
         }
         return Future.all(fills).compose(v -> person(lenderId, borrowerKey, purpose, scope, inquiryId, now,
-          attempt + 1, true));
+          attempt + 1, true, deadline));
       });
   }
 

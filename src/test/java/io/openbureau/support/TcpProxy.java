@@ -19,6 +19,7 @@ public final class TcpProxy implements AutoCloseable {
   private final List<NetSocket> sockets = new ArrayList<>();
   private volatile boolean cut;
   private volatile boolean blackhole;
+  private volatile boolean frozen;
 
   public TcpProxy(int targetPort) {
     client = vertx.createNetClient();
@@ -45,7 +46,11 @@ public final class TcpProxy implements AutoCloseable {
         });
         in.closeHandler(v -> out.close());
         out.closeHandler(v -> in.close());
-        in.resume();
+        if (frozen) {
+          out.pause();
+        } else {
+          in.resume();
+        }
       }).onFailure(e -> in.close());
     });
     TestBureau.await(server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture());
@@ -66,6 +71,27 @@ public final class TcpProxy implements AutoCloseable {
   public void restore() {
     cut = false;
     blackhole = false;
+    if (frozen) {
+      thaw();
+    }
+  }
+
+  /**
+   * Connections stay open and nothing moves until {@link #thaw()}, then everything sent meanwhile
+   * is delivered (TCP over a link that froze and came back: nothing is lost, all of it is late).
+   */
+  public void freeze() {
+    frozen = true;
+    synchronized (sockets) {
+      sockets.forEach(NetSocket::pause);
+    }
+  }
+
+  public void thaw() {
+    frozen = false;
+    synchronized (sockets) {
+      sockets.forEach(NetSocket::resume);
+    }
   }
 
   /** Connections stay open but nothing gets through (a stalled server or a network partition). */
