@@ -241,8 +241,7 @@ public final class AuditWriter {
           batch.get(i).promise().tryComplete(rows.get(i));
         }
       } else {
-        LOG.warn("access-log commit of {} rows failed ({}); starting a new chain", rows.size(),
-          ar.cause().getClass().getSimpleName());
+        io.openbureau.http.OutageLog.POSTGRES.failed("access-log commit (a new chain follows)", ar.cause()); // once per outage
         abandon(rows);
         newChain();
         batch.forEach(p -> p.promise().tryFail(unavailable()));
