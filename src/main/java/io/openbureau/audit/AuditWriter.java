@@ -217,8 +217,7 @@ public final class AuditWriter {
     // give up on it, start a new chain (it may still commit later: no fork), go on with the queue
     long watchdog = vertx.setTimer(settings.commitTimeoutMillis(), t -> {
       if (batches == batchNumber && committing) {
-        LOG.warn("access-log commit of {} rows did not finish in {} ms; starting a new chain", rows.size(),
-          settings.commitTimeoutMillis());
+        io.openbureau.http.OutageLog.POSTGRES.failed("access-log commit (no answer in time; a new chain follows)", null);
         batches++;
         abandon(rows);
         newChain();

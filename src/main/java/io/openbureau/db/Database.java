@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.ClientBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlClient;
@@ -83,7 +84,8 @@ public final class Database {
     PgConnectOptions options = connectOptions(pg);
     sessionSettings(pg.sessions(), use).forEach(options::addProperty);
     extra.forEach(options::addProperty);
-    return PgBuilder.pool().with(poolOptions(pg.sessions(), size).setName("ob-pg-" + POOLS.incrementAndGet()))
+    return ClientBuilder.pool(new BoundedPgDriver(pg.sessions().acquireTimeoutMillis()))
+      .with(poolOptions(pg.sessions(), size).setName("ob-pg-" + POOLS.incrementAndGet()))
       .withConnectHandler(connection -> {
         OutageLog.POSTGRES.recovered();
         connection.close();
@@ -149,8 +151,35 @@ public final class Database {
     });
   }
 
+  /**
+   * The JDBC address (migrations, the CLI, tests). Opening a connection is bounded (10 s), a
+   * generous bound for start-up work: against a frozen server the driver would otherwise wait for
+   * ever for the handshake.
+   */
   public static String jdbcUrl(BureauConfig.Postgres pg, String database) {
-    return "jdbc:postgresql://" + pg.host() + ":" + pg.port() + "/" + database;
+    return jdbcUrl(pg, database, 10);
+  }
+
+  private static String jdbcUrl(BureauConfig.Postgres pg, String database, long loginSeconds) {
+    return "jdbc:postgresql://" + pg.host() + ":" + pg.port() + "/" + database
+      + "?connectTimeout=" + loginSeconds + "&loginTimeout=" + loginSeconds;
+  }
+
+  /**
+   * The JDBC address for the compliance reads (verify's fast pass): the compliance pool's session
+   * settings, opening bounded like a pool's, and a socket timeout a little past its statement timeout, so a scan over a connection
+   * that froze mid-way fails instead of holding its worker thread for ever.
+   */
+  public static String complianceJdbcUrl(BureauConfig.Postgres pg) {
+    StringBuilder options = new StringBuilder();
+    sessionSettings(pg.sessions(), Use.COMPLIANCE).forEach((k, v) -> options.append(options.isEmpty() ? "" : " ")
+      .append("-c ").append(k).append('=').append(v));
+    // opening is bounded like the pools' wait for a connection (whole seconds, one more for the handshake)
+    long login = (pg.sessions().acquireTimeoutMillis() + 999) / 1000 + 1;
+    String url = jdbcUrl(pg, pg.database(), login) + "&options="
+      + java.net.URLEncoder.encode(options.toString(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    long statement = pg.sessions().complianceStatementTimeoutMillis();
+    return statement > 0 ? url + "&socketTimeout=" + (statement / 1000 + 10) : url;
   }
 
   /** Connects with the owner's credentials, naming the key to fix when the role cannot log in. */

@@ -218,8 +218,15 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return postgresUnavailable(pg.getSqlState()) ? "postgres" : null;
     }
     if (t instanceof io.vertx.sqlclient.ClosedConnectionException || type.startsWith("io.vertx.pgclient.")
+      || type.startsWith("io.openbureau.db.")
       || type.startsWith("io.vertx.sqlclient.")) {
       return "postgres";
+    }
+    if (t instanceof java.sql.SQLException sql) { // JDBC: verify's fast pass
+      return postgresUnavailable(sql.getSQLState()) ? "postgres" : null;
+    }
+    if (t instanceof io.vertx.core.impl.NoStackTraceThrowable && "Timeout".equals(message)) {
+      return "postgres"; // the SQL pool's connection wait, as reported through withTransaction
     }
     if (type.startsWith("io.vertx.redis.")) {
       return "redis";

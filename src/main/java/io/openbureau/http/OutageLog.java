@@ -106,6 +106,9 @@ public final class OutageLog {
 
   /** Class and message of the cause chain: no stack trace (connection errors have none worth reading). */
   static String describe(Throwable cause) {
+    if (cause == null) {
+      return "no answer in time";
+    }
     StringBuilder b = new StringBuilder();
     for (Throwable t = cause; t != null && b.length() < 400; t = t.getCause() == t ? null : t.getCause()) {
       if (!b.isEmpty()) {
