@@ -4,6 +4,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.openbureau.config.BureauConfig;
+import io.openbureau.config.ConfigException;
+import io.openbureau.db.Database;
 import io.openbureau.identity.NationalId;
 import io.openbureau.support.Api;
 import io.openbureau.support.TcpProxy;
@@ -195,6 +198,44 @@ class OutageTest {
       declared.add(m.group(1));
     }
     assertEquals(declared, new TreeSet<>(routes.keySet()));
+  }
+
+  @Test
+  @DisplayName("the API pool's sessions start with short limits, the compliance pool's with longer ones, both bounded when idle")
+  void sessionSettings() {
+    io.vertx.core.Vertx vertx = bureau.bureau().vertx();
+    BureauConfig.Postgres pgConfig = bureau.config().postgres();
+    String show = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'),"
+      + " current_setting('idle_in_transaction_session_timeout'), current_setting('idle_session_timeout')";
+    for (Database.Use use : Database.Use.values()) {
+      io.vertx.sqlclient.Pool pool = Database.pool(vertx, pgConfig, 1, use, Map.of());
+      try {
+        io.vertx.sqlclient.Row row = TestBureau.await(pool.query(show).execute().toCompletionStage().toCompletableFuture())
+          .iterator().next();
+        List<String> got = List.of(row.getString(0), row.getString(1), row.getString(2), row.getString(3));
+        List<String> expected = switch (use) {
+          case API -> List.of("5s", "2s", "10s", "2s");
+          case COMPLIANCE -> List.of("2min", "2s", "2min", "2s");
+          case MAINTENANCE -> List.of("0", "0", "2min", "2s");
+        };
+        assertEquals(expected, got, use + " pool");
+      } finally {
+        pool.close();
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("the timeouts are validated at start-up, naming the key; an unknown postgres key is refused")
+  void timeoutsValidated() {
+    JsonObject bad = TestBureau.testConfig("outagecfg");
+    bad.getJsonObject("postgres").put("acquireTimeoutMillis", 0).put("statementTimeoutMillis", "soon")
+      .put("idleSessionTimeoutMillis", 10).put("statementTimeoutSeconds", 5);
+    ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> BureauConfig.from(bad));
+    for (String key : List.of("postgres.acquireTimeoutMillis", "postgres.statementTimeoutMillis",
+      "postgres.idleSessionTimeoutMillis", "postgres.statementTimeoutSeconds is not a known key")) {
+      assertTrue(e.getMessage().contains(key), key + " in " + e.getMessage());
+    }
   }
 
   @Test
