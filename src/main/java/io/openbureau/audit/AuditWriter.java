@@ -509,7 +509,9 @@ public final class AuditWriter {
           + " requests answer 503 (Access-Log-Outcome: unknown); starting a new chain", b.rows.size(), why);
         counter("bureau.audit.uncertain.batches", "outcome", "unknown").increment();
       } else {
-        LOG.warn("access-log batch of {} rows not committed: {}; starting a new chain", b.rows.size(), why);
+        // once per outage, not once per batch
+        io.openbureau.http.OutageLog.POSTGRES.failed("access-log commit (" + why + "; a new chain follows)",
+          ar.cause() instanceof NotCommitted n && n.getCause() != null ? n.getCause() : ar.cause());
       }
       abandon(b.rows);
       newChain();

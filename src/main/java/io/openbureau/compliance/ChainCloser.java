@@ -134,7 +134,7 @@ public final class ChainCloser {
       .compose(jws -> pg.preparedQuery(INSERT).execute(Tuple.of(head.chainId(), head.chainSeq(),
         Buffer.buffer(head.hash()), AccessLogRepository.utc(at), reason, jws)))
       .onSuccess(r -> LOG.info("access-log chain {} ended at {} ({})", head.chainId(), head.chainSeq(), reason))
-      .onFailure(e -> LOG.warn("cannot sign the end of access-log chain {}: {}", head.chainId(), e.getMessage()))
+      .onFailure(e -> io.openbureau.http.OutageLog.POSTGRES.failed("storing the end of an access-log chain", e))
       .mapEmpty();
   }
 

@@ -113,7 +113,7 @@ final class ChainScan {
     int n = Math.max(1, Math.min(parallelism, slices.size()));
     List<Connection> conns = new ArrayList<>();
     try {
-      String url = Database.jdbcUrl(pg, pg.database());
+      String url = Database.complianceJdbcUrl(pg);
       String snapshot = null;
       for (int i = 0; i < n; i++) {
         Connection c = DriverManager.getConnection(url, pg.user(), pg.password());

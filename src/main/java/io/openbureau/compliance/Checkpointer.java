@@ -160,7 +160,7 @@ public final class Checkpointer {
         }
         return span;
       }))
-      .onFailure(e -> LOG.warn("access-log checkpoint of chain {} failed: {}", span.chainId(), e.getMessage()))
+      .onFailure(e -> io.openbureau.http.OutageLog.POSTGRES.failed("an access-log checkpoint", e))
       .onComplete(ar -> {
         running = false;
         if (ar.succeeded() && ar.result().toSeq() < headSeq) {

@@ -34,17 +34,39 @@ public record BureauConfig(
    * owns the schema and runs the migrations, creates the database and runs {@code maintenance retention}.
    */
   public record Postgres(String host, int port, String database, String user, String password,
-                         String migrationUser, String migrationPassword, int poolSize, boolean createDatabase) {
+                         String migrationUser, String migrationPassword, int poolSize, boolean createDatabase,
+                         Sessions sessions) {
+    public Postgres(String host, int port, String database, String user, String password,
+                    String migrationUser, String migrationPassword, int poolSize, boolean createDatabase) {
+      this(host, port, database, user, password, migrationUser, migrationPassword, poolSize, createDatabase,
+        Sessions.DEFAULTS);
+    }
+
     /** The same database reached with the owner's credentials (migrations, retention). */
     public Postgres asOwner() {
       return new Postgres(host, port, database, migrationUser, migrationPassword, migrationUser, migrationPassword,
-        poolSize, createDatabase);
+        poolSize, createDatabase, sessions);
     }
+  }
+
+  /**
+   * How long a request may wait for Postgres, per pool (0 = no limit). The session settings go in
+   * each connection's startup message: the API pool's statements are short, the compliance pool's
+   * (list, export, verify) may run long; every pool's sessions end when idle in a transaction too
+   * long (a half-open client cannot hold locks for ever) or idle too long (a connection whose
+   * query was lost in a frozen network is ended by the server, and the pool gets its slot back).
+   */
+  public record Sessions(long acquireTimeoutMillis, long statementTimeoutMillis, long lockTimeoutMillis,
+                         long idleInTransactionTimeoutMillis, long idleSessionTimeoutMillis,
+                         long complianceStatementTimeoutMillis, long complianceIdleInTransactionTimeoutMillis) {
+    public static final Sessions DEFAULTS = new Sessions(2000, 5000, 2000, 10_000, 10_000, 120_000, 120_000);
   }
 
   /** The keys a {@code postgres} section may hold: a typo would otherwise silently fall back to a default. */
   public static final Set<String> POSTGRES_KEYS = Set.of("host", "port", "database", "user", "password",
-    "migrationUser", "migrationPassword", "poolSize", "createDatabase");
+    "migrationUser", "migrationPassword", "poolSize", "createDatabase", "acquireTimeoutMillis",
+    "statementTimeoutMillis", "lockTimeoutMillis", "idleInTransactionTimeoutMillis", "idleSessionTimeoutMillis",
+    "complianceStatementTimeoutMillis", "complianceIdleInTransactionTimeoutMillis");
 
   public record Redis(List<String> endpoints, String mode, String keyPrefix, int poolSize) {
     public boolean cluster() {
@@ -110,7 +132,8 @@ public record BureauConfig(
       r.required("postgres.migrationUser", "openbureau_owner"),
       r.string("postgres.migrationPassword", ""),
       r.intIn("postgres.poolSize", 8, 1, 512),
-      r.bool("postgres.createDatabase", false));
+      r.bool("postgres.createDatabase", false),
+      sessions(r));
     unknownKeys(r, json, "postgres", POSTGRES_KEYS);
     Redis redis = new Redis(
       r.stringList("redis.endpoints", List.of("redis://127.0.0.1:6379")),
@@ -145,6 +168,23 @@ public record BureauConfig(
     r.throwIfProblems();
     return new BureauConfig(env, http, pg, redis, identity, auth, signing,
       r.bool("logging.json", false), r.bool("demo.seed", false), json);
+  }
+
+  private static Sessions sessions(Reader r) {
+    Sessions d = Sessions.DEFAULTS;
+    long hour = 3_600_000L;
+    Sessions s = new Sessions(
+      r.longIn("postgres.acquireTimeoutMillis", d.acquireTimeoutMillis(), 100, 60_000),
+      r.longIn("postgres.statementTimeoutMillis", d.statementTimeoutMillis(), 0, hour),
+      r.longIn("postgres.lockTimeoutMillis", d.lockTimeoutMillis(), 0, hour),
+      r.longIn("postgres.idleInTransactionTimeoutMillis", d.idleInTransactionTimeoutMillis(), 0, hour),
+      r.longIn("postgres.idleSessionTimeoutMillis", d.idleSessionTimeoutMillis(), 0, 24 * hour),
+      r.longIn("postgres.complianceStatementTimeoutMillis", d.complianceStatementTimeoutMillis(), 0, 24 * hour),
+      r.longIn("postgres.complianceIdleInTransactionTimeoutMillis", d.complianceIdleInTransactionTimeoutMillis(), 0, 24 * hour));
+    if (s.idleSessionTimeoutMillis() > 0 && s.idleSessionTimeoutMillis() < 1000) {
+      r.problem("postgres.idleSessionTimeoutMillis must be 0 (off) or at least 1000, got " + s.idleSessionTimeoutMillis());
+    }
+    return s;
   }
 
   private static void unknownKeys(Reader r, JsonObject json, String section, Set<String> known) {

@@ -210,8 +210,7 @@ public final class ConsentRoutes {
   private Future<Consent> publish(byte[] key, String lenderId, String purpose, Changed changed) {
     return decisions.publish(key, lenderId, purpose, changed.slot())
       .recover(e -> {
-        LOG.warn("consent committed but the decision cache write failed (borrower key {}): {}",
-          BorrowerKeys.hex(key), e.getMessage());
+        io.openbureau.http.OutageLog.REDIS.failed("a committed consent's decision cache write", e); // once per outage
         return Future.failedFuture(ApiError.unavailable("unavailable",
           "the consent was saved but could not be published; retry the request"));
       })

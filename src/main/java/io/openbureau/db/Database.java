@@ -1,10 +1,12 @@
 package io.openbureau.db;
 
 import io.openbureau.config.BureauConfig;
+import io.openbureau.http.OutageLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.ClientBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlClient;
@@ -18,6 +20,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Postgres set-up: creating the database, migrations (blocking, so on a worker thread) and clients.
@@ -44,27 +49,95 @@ public final class Database {
       .setPipeliningLimit(256);
   }
 
-  /** A pool for transactions and ordinary queries. */
+  /**
+   * What a pool's sessions are for: it decides their session settings (sent in the startup message,
+   * so no extra round trip) from {@link BureauConfig.Sessions}.
+   */
+  public enum Use {
+    /** The API's own pool: short statements, furnishing's transactions wait briefly for locks. */
+    API,
+    /** Access-log list, export, verify and proofs: long statements, an export's cursor may idle while a client reads. */
+    COMPLIANCE,
+    /** Start-up work, maintenance and the CLI: no statement limit (a legacy seal or an import may take long). */
+    MAINTENANCE
+  }
+
+  /** A maintenance pool (start-up, CLI, tests): no statement limit, sessions still bounded when idle in a transaction. */
   public static Pool pool(Vertx vertx, BureauConfig.Postgres pg, int size) {
-    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setConnectionTimeout(5).setName("ob-pg-" + POOLS.incrementAndGet()))
-      .connectingTo(connectOptions(pg)).using(vertx).build();
+    return pool(vertx, pg, size, Use.MAINTENANCE, java.util.Map.of());
   }
 
   /**
    * A pool whose sessions start with the given settings (sent in the startup message), e.g. the
-   * compliance reads' {@code plan_cache_mode = force_generic_plan}.
+   * compliance reads' {@code plan_cache_mode = force_generic_plan}, on top of those of a maintenance pool.
    */
   public static Pool pool(Vertx vertx, BureauConfig.Postgres pg, int size, java.util.Map<String, String> settings) {
+    return pool(vertx, pg, size, Use.MAINTENANCE, settings);
+  }
+
+  /**
+   * A pool for one {@link Use}. Waiting for a connection is bounded ({@code acquireTimeoutMillis}), so
+   * during an outage a request answers 503 within seconds instead of queueing; a new connection
+   * tells the {@link OutageLog} that Postgres is back.
+   */
+  public static Pool pool(Vertx vertx, BureauConfig.Postgres pg, int size, Use use, java.util.Map<String, String> extra) {
     PgConnectOptions options = connectOptions(pg);
-    settings.forEach(options::addProperty);
-    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setConnectionTimeout(5).setName("ob-pg-" + POOLS.incrementAndGet()))
+    sessionSettings(pg.sessions(), use).forEach(options::addProperty);
+    extra.forEach(options::addProperty);
+    return ClientBuilder.pool(new BoundedPgDriver(pg.sessions().acquireTimeoutMillis()))
+      .with(poolOptions(pg.sessions(), size).setName("ob-pg-" + POOLS.incrementAndGet()))
+      .withConnectHandler(connection -> {
+        OutageLog.POSTGRES.recovered();
+        connection.close();
+      })
       .connectingTo(options).using(vertx).build();
   }
 
   /** A pipelining client for single statements on the hot path (requests share connections). */
   public static SqlClient pipelined(Vertx vertx, BureauConfig.Postgres pg, int size) {
-    return PgBuilder.client().with(new PoolOptions().setMaxSize(size))
-      .connectingTo(connectOptions(pg)).using(vertx).build();
+    PgConnectOptions options = connectOptions(pg);
+    sessionSettings(pg.sessions(), Use.API).forEach(options::addProperty);
+    return PgBuilder.client().with(poolOptions(pg.sessions(), size))
+      .connectingTo(options).using(vertx).build();
+  }
+
+  static PoolOptions poolOptions(BureauConfig.Sessions sessions, int size) {
+    PoolOptions options = new PoolOptions().setMaxSize(size)
+      .setConnectionTimeout((int) sessions.acquireTimeoutMillis()).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
+    if (sessions.idleSessionTimeoutMillis() > 0) {
+      // the pool retires an idle connection before the server's idle_session_timeout ends it, so
+      // a request never picks a connection the server is about to close (the cleaner runs each second)
+      long retire = Math.max(500, sessions.idleSessionTimeoutMillis() - 2000);
+      options.setIdleTimeout((int) retire).setIdleTimeoutUnit(TimeUnit.MILLISECONDS).setPoolCleanerPeriod(500);
+    }
+    return options;
+  }
+
+  /** The startup-message settings of a pool's sessions; a zero limit is not sent (the server's default holds). */
+  public static Map<String, String> sessionSettings(BureauConfig.Sessions s, Use use) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    switch (use) {
+      case API -> {
+        put(settings, "statement_timeout", s.statementTimeoutMillis());
+        put(settings, "lock_timeout", s.lockTimeoutMillis());
+        put(settings, "idle_in_transaction_session_timeout", s.idleInTransactionTimeoutMillis());
+      }
+      case COMPLIANCE -> {
+        put(settings, "statement_timeout", s.complianceStatementTimeoutMillis());
+        put(settings, "lock_timeout", s.lockTimeoutMillis());
+        put(settings, "idle_in_transaction_session_timeout", s.complianceIdleInTransactionTimeoutMillis());
+      }
+      case MAINTENANCE -> put(settings, "idle_in_transaction_session_timeout",
+        Math.max(s.idleInTransactionTimeoutMillis(), s.complianceIdleInTransactionTimeoutMillis()));
+    }
+    put(settings, "idle_session_timeout", s.idleSessionTimeoutMillis());
+    return settings;
+  }
+
+  private static void put(Map<String, String> settings, String name, long millis) {
+    if (millis > 0) {
+      settings.put(name, Long.toString(millis));
+    }
   }
 
   /** Creates the database when missing, then runs Flyway. Runs on a worker thread. */
@@ -78,8 +151,35 @@ public final class Database {
     });
   }
 
+  /**
+   * The JDBC address (migrations, the CLI, tests). Opening a connection is bounded (10 s), a
+   * generous bound for start-up work: against a frozen server the driver would otherwise wait for
+   * ever for the handshake.
+   */
   public static String jdbcUrl(BureauConfig.Postgres pg, String database) {
-    return "jdbc:postgresql://" + pg.host() + ":" + pg.port() + "/" + database;
+    return jdbcUrl(pg, database, 10);
+  }
+
+  private static String jdbcUrl(BureauConfig.Postgres pg, String database, long loginSeconds) {
+    return "jdbc:postgresql://" + pg.host() + ":" + pg.port() + "/" + database
+      + "?connectTimeout=" + loginSeconds + "&loginTimeout=" + loginSeconds;
+  }
+
+  /**
+   * The JDBC address for the compliance reads (verify's fast pass): the compliance pool's session
+   * settings, opening bounded like a pool's, and a socket timeout a little past its statement timeout, so a scan over a connection
+   * that froze mid-way fails instead of holding its worker thread for ever.
+   */
+  public static String complianceJdbcUrl(BureauConfig.Postgres pg) {
+    StringBuilder options = new StringBuilder();
+    sessionSettings(pg.sessions(), Use.COMPLIANCE).forEach((k, v) -> options.append(options.isEmpty() ? "" : " ")
+      .append("-c ").append(k).append('=').append(v));
+    // opening is bounded like the pools' wait for a connection (whole seconds, one more for the handshake)
+    long login = (pg.sessions().acquireTimeoutMillis() + 999) / 1000 + 1;
+    String url = jdbcUrl(pg, pg.database(), login) + "&options="
+      + java.net.URLEncoder.encode(options.toString(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    long statement = pg.sessions().complianceStatementTimeoutMillis();
+    return statement > 0 ? url + "&socketTimeout=" + (statement / 1000 + 10) : url;
   }
 
   /** Connects with the owner's credentials, naming the key to fix when the role cannot log in. */

@@ -61,8 +61,17 @@ public class ApiError extends RuntimeException {
     return new ApiError(409, code, "Conflict", detail);
   }
 
+  /** Seconds a client told 503 should wait before retrying (every 503 says so in {@code Retry-After}). */
+  public static final int RETRY_AFTER_SECONDS = 2;
+
   public static ApiError unavailable(String code, String detail) {
-    return new ApiError(503, code, "Service unavailable", detail);
+    return new ApiError(503, code, "Service unavailable", detail, null,
+      Map.of("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
+  }
+
+  /** 503 {@code unavailable} naming the dependency that failed ({@code postgres}, {@code redis}). */
+  public static ApiError dependencyUnavailable(String dependency) {
+    return unavailable("unavailable", dependency + " is unavailable; retry later");
   }
 
   public int status() {

@@ -1,5 +1,6 @@
 package io.openbureau.http;
 
+import io.openbureau.config.BureauConfig;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,13 +36,44 @@ public final class FailureHandler implements Handler<RoutingContext> {
     Pattern.CASE_INSENSITIVE);
   private static final Pattern PARAMETER = Pattern.compile("(query|path|header|cookie) parameter ([A-Za-z0-9_-]+)");
 
+  /** Ports of Postgres and Redis, to name the dependency of a bare "connection refused". */
+  private final int postgresPort;
+  private final Set<Integer> redisPorts;
+
+  public FailureHandler() {
+    this(-1, Set.of());
+  }
+
+  public FailureHandler(BureauConfig config) {
+    this(config.postgres().port(), redisPorts(config.redis().endpoints()));
+  }
+
+  private FailureHandler(int postgresPort, Set<Integer> redisPorts) {
+    this.postgresPort = postgresPort;
+    this.redisPorts = redisPorts;
+  }
+
+  private static Set<Integer> redisPorts(List<String> endpoints) {
+    Set<Integer> ports = new java.util.HashSet<>();
+    for (String e : endpoints) {
+      Matcher m = Pattern.compile(":(\\d+)(?:/|$)").matcher(e.replaceFirst("^[a-z]+://", ""));
+      ports.add(m.find() ? Integer.parseInt(m.group(1)) : 6379);
+    }
+    return Set.copyOf(ports);
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
     ApiError error = toApiError(ctx);
     HttpServerResponse response = ctx.response();
     if (response.headWritten()) {
       // a streamed response broke half-way: nothing sensible can be sent any more
-      LOG.warn("request {} failed after the response started", RequestIds.get(ctx), ctx.failure());
+      String dependency = unavailableDependency(ctx.failure());
+      if (dependency != null) {
+        OutageLog.of(dependency).failed(ctx.request().method() + " " + ctx.normalizedPath(), ctx.failure());
+      } else {
+        LOG.warn("request {} failed after the response started", RequestIds.get(ctx), ctx.failure());
+      }
       response.reset();
       return;
     }
@@ -77,6 +110,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
     if (failure instanceof ApiError api) {
       return api;
     }
+    // a 503 someone answered with ctx.fail(503, cause): name the dependency when the cause does
+    if (failure instanceof HttpException http && http.getStatusCode() == 503 && unavailableDependency(http.getCause()) != null) {
+      failure = http.getCause();
+    }
     if (failure instanceof HttpException http && http.getCause() instanceof ValidatorException v) {
       return fromValidation(v);
     }
@@ -95,6 +132,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
       if (mapped != null) {
         return mapped;
       }
+    }
+    String dependency = unavailableDependency(failure);
+    if (dependency != null) {
+      // an outage is logged once (OutageLog), not once per request, and without a stack trace
+      OutageLog.of(dependency).failed(ctx.request().method() + " " + ctx.normalizedPath(), failure);
+      return ApiError.dependencyUnavailable(dependency);
     }
     int status = ctx.statusCode();
     if (failure instanceof HttpException http) {
@@ -137,10 +180,80 @@ public final class FailureHandler implements Handler<RoutingContext> {
     return switch (String.valueOf(pg.getSqlState())) {
       case "23505" -> ApiError.conflict("conflict", "the resource already exists");
       case "23503" -> ApiError.notFound("not_found", "a referenced resource does not exist");
-      case "53300", "57P01", "57P03", "08006", "08001" -> ApiError.unavailable("database_unavailable",
-        "the database is unavailable; retry later");
       default -> null;
     };
+  }
+
+  /**
+   * SQLSTATEs that say the database, not the request, is the problem: connection exceptions (08),
+   * too many connections (53300), statement timeout or cancel (57014), admin / crash shutdown and
+   * "cannot connect now" (57P01-57P04), a lock not granted within lock_timeout (55P03).
+   */
+  static boolean postgresUnavailable(String sqlState) {
+    return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P")
+      || sqlState.equals("57014") || sqlState.equals("53300") || sqlState.equals("55P03"));
+  }
+
+  /**
+   * The dependency ({@code postgres}, {@code redis}) a connection-level failure comes from, or null
+   * when the failure is not one: refused, reset or closed connections, a pool that handed out no
+   * connection in time, a statement cut by statement_timeout, a server shutting down. Vert.x
+   * reports most of them as stackless exceptions whose class names no dependency, so the client
+   * library's package, the message and the refused port decide.
+   */
+  String unavailableDependency(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String dependency = dependencyOf(t);
+      if (dependency != null) {
+        return dependency;
+      }
+    }
+    return null;
+  }
+
+  private String dependencyOf(Throwable t) {
+    String type = t.getClass().getName();
+    String message = t.getMessage() == null ? "" : t.getMessage();
+    if (t instanceof PgException pg) {
+      return postgresUnavailable(pg.getSqlState()) ? "postgres" : null;
+    }
+    if (t instanceof io.vertx.sqlclient.ClosedConnectionException || type.startsWith("io.vertx.pgclient.")
+      || type.startsWith("io.openbureau.db.")
+      || type.startsWith("io.vertx.sqlclient.")) {
+      return "postgres";
+    }
+    if (t instanceof java.sql.SQLException sql) { // JDBC: verify's fast pass
+      return postgresUnavailable(sql.getSQLState()) ? "postgres" : null;
+    }
+    if (t instanceof io.vertx.core.impl.NoStackTraceThrowable && "Timeout".equals(message)) {
+      return "postgres"; // the SQL pool's connection wait, as reported through withTransaction
+    }
+    if (type.startsWith("io.vertx.redis.")) {
+      return "redis";
+    }
+    if (message.startsWith("Connection is not active now") || message.startsWith("Timeout waiting for connection")) {
+      return "postgres"; // the SQL client's pool and socket (the Redis client words its own differently)
+    }
+    if (t instanceof java.net.ConnectException || t instanceof io.netty.channel.ConnectTimeoutException
+      || t instanceof java.nio.channels.ClosedChannelException || t instanceof java.net.SocketException
+      || (t instanceof java.io.IOException && message.contains("Connection reset"))) {
+      Matcher port = Pattern.compile(":(\\d+)\\b").matcher(message);
+      while (port.find()) {
+        int p = Integer.parseInt(port.group(1));
+        if (p == postgresPort) {
+          return "postgres";
+        }
+        if (redisPorts.contains(p)) {
+          return "redis";
+        }
+      }
+      // the SQL client wraps its closed sockets (ClosedConnectionException): a bare closed channel is Redis's
+      return t instanceof java.nio.channels.ClosedChannelException ? "redis" : "a dependency";
+    }
+    if (t instanceof io.vertx.core.impl.NoStackTraceTimeoutException || t instanceof java.util.concurrent.TimeoutException) {
+      return "a dependency";
+    }
+    return null;
   }
 
   static ApiError fromValidation(ValidatorException v) {

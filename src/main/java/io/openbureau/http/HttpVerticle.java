@@ -79,7 +79,7 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    pool = Database.pool(vertx, config.postgres(), config.postgres().poolSize());
+    pool = Database.pool(vertx, config.postgres(), config.postgres().poolSize(), Database.Use.API, java.util.Map.of());
     redis = RedisStore.create(vertx, config.redis());
     return vertx.executeBlocking(() -> signer = ReceiptSigner.load(config.signing()))
       .compose(s -> vertx.executeBlocking(() -> new Loaded(TrustedIssuers.load(vertx, config.auth()),
@@ -145,7 +145,7 @@ public final class HttpVerticle extends VerticleBase {
     // over every monthly partition costs milliseconds to plan, each time, while the generic plan
     // (pruned at run time) is planned once per session and runs in well under a millisecond
     compliancePool = Database.pool(vertx, config.postgres(), Math.max(2, config.postgres().poolSize() / 2),
-      java.util.Map.of("plan_cache_mode", "force_generic_plan"));
+      Database.Use.COMPLIANCE, java.util.Map.of("plan_cache_mode", "force_generic_plan"));
     AccessLogRepository accessLog = new AccessLogRepository(compliancePool);
     new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance, config.postgres(), signer).mount(routes, guards);
     new BorrowerRoutes(accessLog, audit, borrowerKeys, new ReportReader(pool), scores, inquiries).mount(routes, guards);
@@ -163,7 +163,7 @@ public final class HttpVerticle extends VerticleBase {
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
-    FailureHandler failures = new FailureHandler();
+    FailureHandler failures = new FailureHandler(config);
     router.route().failureHandler(failures);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, failures);
