@@ -8,8 +8,9 @@
 ALTER TABLE consents ADD COLUMN published boolean NOT NULL DEFAULT true;
 CREATE INDEX consents_unpublished ON consents (borrower_key, lender_id, purpose) WHERE NOT published;
 -- before this release a revocation that could not be published was only repaired by a retry:
--- republish every slot holding a revocation once (idempotent: the cache keeps the highest version)
-UPDATE consents SET published = false WHERE status = 'REVOKED';
+-- republish every slot holding a revocation once (idempotent: the cache keeps the highest version).
+-- Only unexpired ones: a cached grant carries its expiry, so one past it never allows anyway.
+UPDATE consents SET published = false WHERE status = 'REVOKED' AND expires_at > now();
 
 -- members: the status version the cache is known to hold; to publish while below status_version
 -- (0 for every existing member: each is republished once after the upgrade)

@@ -159,6 +159,9 @@ public final class CacheRepair extends VerticleBase {
       .compose(this::repair)
       .onComplete(ar -> {
         ticking = false;
+        if (stopped) {
+          return;
+        }
         if (ar.failed() && !failing) {
           failing = true;
           LOG.warn("cache repair cannot run ({}); retried every {} ms", ar.cause().getMessage(), intervalMillis);

@@ -65,6 +65,31 @@ public final class PendingChanges {
     return pending.size();
   }
 
+  /**
+   * Completes once this process has heard that {@code ref} is pending at {@code version} or newer
+   * (its own listener got the change's NOTIFY, which Postgres sent to every listener at the same
+   * moment), or after {@code timeoutMillis}. A change that could not be published waits for this
+   * before it answers 503, so the other instances have had the notification before anyone is told
+   * the change was saved. Checked every few milliseconds; only on that failure path.
+   */
+  public io.vertx.core.Future<Void> awaitPending(io.vertx.core.Vertx vertx, String ref, long version,
+                                                 long timeoutMillis) {
+    io.vertx.core.Promise<Void> heard = io.vertx.core.Promise.promise();
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    check(vertx, ref, version, deadline, heard);
+    return heard.future();
+  }
+
+  private void check(io.vertx.core.Vertx vertx, String ref, long version, long deadline,
+                     io.vertx.core.Promise<Void> heard) {
+    Mark m = pending.get(ref);
+    if (trustRedis || !listening || (m != null && m.version() >= version) || System.nanoTime() > deadline) {
+      heard.complete();
+    } else {
+      vertx.setTimer(2, id -> check(vertx, ref, version, deadline, heard));
+    }
+  }
+
   /** A change to {@code ref} at {@code version} was committed and may not be published yet. */
   public void pending(String ref, long version) {
     long e = epoch.incrementAndGet();

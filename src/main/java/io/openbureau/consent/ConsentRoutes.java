@@ -56,6 +56,7 @@ public final class ConsentRoutes {
   private final ReceiptSigner signer;
   private final BorrowerKeys keys;
   private final ConsentSettings settings;
+  private final PendingChanges pending;
 
   public ConsentRoutes(Vertx vertx, BureauConfig config, Pool pool, io.openbureau.cache.RedisStore redis,
                        ReceiptSigner signer) {
@@ -67,6 +68,7 @@ public final class ConsentRoutes {
     this.vertx = vertx;
     this.repository = new ConsentRepository(pool);
     this.decisions = new ConsentDecisions(repository, redis, pending);
+    this.pending = pending;
     this.signer = signer;
     this.keys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
     this.settings = ConsentSettings.from(config);
@@ -129,7 +131,7 @@ public final class ConsentRoutes {
           .compose(consent -> ConsentRepository.slot(conn, key, lenderId, purpose)
             // a supersede takes the old consent's access away (scope, expiry): announced in this transaction
             .compose(slot -> announce(conn, key, lenderId, purpose, slot, superseded > 0)
-              .map(new Changed(consent, slot)))))))
+              .map(new Changed(consent, slot, superseded > 0)))))))
       .compose(changed -> publish(key, lenderId, purpose, changed))
       .onSuccess(consent -> {
         ctx.response().putHeader("Location", "/v1/me/consents/" + consent.id());
@@ -202,14 +204,14 @@ public final class ConsentRoutes {
             : Future.succeededFuture(c)))
           .compose(consent -> ConsentRepository.slot(conn, key, consent.lenderId(), consent.purpose())
             .compose(slot -> announce(conn, key, consent.lenderId(), consent.purpose(), slot, revoked != null)
-              .map(new Changed(consent, slot))))))
+              .map(new Changed(consent, slot, revoked != null))))))
       // published again on a repeated revoke too: a retry after a 503 must reach the cache
       .compose(changed -> publish(key, changed.consent().lenderId(), changed.consent().purpose(), changed))
       .onSuccess(consent -> Requests.json(ctx, 200, consent.revocationJson()))
       .onFailure(ctx::fail);
   }
 
-  private record Changed(Consent consent, ConsentRepository.Slot slot) {
+  private record Changed(Consent consent, ConsentRepository.Slot slot, boolean takesAway) {
   }
 
   /**
@@ -234,9 +236,13 @@ public final class ConsentRoutes {
       .recover(e -> {
         LOG.warn("consent committed but the decision cache write failed (borrower key {}): {}",
           BorrowerKeys.hex(key), e.getMessage());
-        return Future.failedFuture(ApiError.unavailable("unavailable",
+        // a take-away: not answered before this instance heard its NOTIFY (so every listener had it)
+        Future<Void> heard = changed.takesAway()
+          ? pending.awaitPending(vertx, ConsentDecisions.ref(key, lenderId, purpose), changed.slot().version(), 1000)
+          : Future.succeededFuture();
+        return heard.transform(ignored -> Future.failedFuture(ApiError.unavailable("unavailable",
           "the consent was saved but could not be published yet; the bureau publishes it by itself as soon as"
-            + " its cache is reachable, and retrying the request is safe"));
+            + " its cache is reachable, and retrying the request is safe")));
       })
       .map(changed.consent());
   }

@@ -93,6 +93,15 @@ public final class MemberStatus {
         notification(member.id(), member.statusVersion())));
   }
 
+  /**
+   * After a suspension could not be published: completes once this process heard its NOTIFY (so
+   * every listener had it), at most 1 s; at once for any other change.
+   */
+  public Future<Void> awaitAnnounced(io.vertx.core.Vertx vertx, Member m) {
+    return Member.SUSPENDED.equals(m.status())
+      ? pending.awaitPending(vertx, ref(m.id()), m.statusVersion(), 1000) : DONE;
+  }
+
   /** Commits a status change (announcing a suspension to every instance), see {@link MemberRepository#setStatus}. */
   public Future<Member> change(String memberId, String status) {
     return repository.setStatus(memberId, status, CacheRepair.PENDING);

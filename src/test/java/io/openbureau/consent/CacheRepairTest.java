@@ -1,5 +1,6 @@
 package io.openbureau.consent;
 
+import io.openbureau.config.BureauConfig;
 import io.openbureau.identity.BorrowerKeys;
 import io.openbureau.identity.NationalId;
 import io.openbureau.support.Api;
@@ -106,7 +107,11 @@ class CacheRepairTest {
     final List<Thread> threads = new ArrayList<>();
 
     Probe(String lender, String person) {
-      for (TestBureau b : List.of(one, two, one, two)) {
+      this(lender, person, List.of(one, two, one, two));
+    }
+
+    Probe(String lender, String person, List<TestBureau> on) {
+      for (TestBureau b : on) {
         Thread t = new Thread(() -> {
           while (!stop.get()) {
             long sent = System.nanoTime();
@@ -272,5 +277,72 @@ class CacheRepairTest {
     });
     Api.Res back = inquire(two, s.lender(), s.person());
     assertEquals(200, back.status(), back.toString());
+  }
+
+  @Test
+  @DisplayName("with Redis cut for one instance only, a revoke answered 503 there is denied at once by the other, which repairs the cache")
+  void revokeWithRedisCutForOneInstanceOnly() throws Exception {
+    Setup s = setUp();
+    JsonObject raw = one.config().raw().copy();
+    raw.getJsonObject("http").put("port", TestBureau.freePort());
+    raw.getJsonObject("redis").put("endpoints", new JsonArray().add("redis://127.0.0.1:6379"));
+    TestBureau direct = TestBureau.startWith(BureauConfig.from(raw));
+    try {
+      Api.Res warm = inquire(direct, s.lender(), s.person());
+      assertEquals(200, warm.status(), warm.toString());
+      Probe probe = new Probe(s.lender(), s.person(), List.of(direct, direct));
+      long answered;
+      redisProxy.cut();
+      try {
+        eventually("probes answered before the revoke", 10_000, () -> probe.after(0, 200) >= 5);
+        Api.Res r = one.api.delete("/v1/me/consents/" + s.consentId(), Tokens.borrower(s.person()));
+        answered = System.nanoTime();
+        assertEquals(503, r.status(), r.toString());
+        eventually("Redis holds the revocation while the first instance is still cut off", 10_000, () -> {
+          String now = redisGet(consentKey(s));
+          return now == null || now.endsWith("|NONE");
+        });
+        eventually("inquiries answered after the revoke", 10_000, () -> probe.after(answered, 403) >= 20);
+      } finally {
+        redisProxy.restore();
+        probe.close();
+      }
+      long served = probe.seen.stream().filter(x -> x.sentNanos() >= answered && x.status() == 200).count();
+      assertEquals(0, served, served + " inquiries on the instance that reaches Redis got 200 after the revoke was answered");
+    } finally {
+      direct.stop();
+    }
+  }
+
+  @Test
+  @DisplayName("an instance started during the cut, after a revoke it never heard of, does not serve the consent after the restore")
+  void instanceStartedDuringTheCut() throws Exception {
+    Setup s = setUp();
+    TestBureau fresh = null;
+    redisProxy.cut();
+    long restored;
+    Probe probe;
+    try {
+      assertEquals(503, one.api.delete("/v1/me/consents/" + s.consentId(), Tokens.borrower(s.person())).status());
+      fresh = one.sibling();
+      TestBureau started = fresh;
+      probe = new Probe(s.lender(), s.person(), List.of(started, started));
+      eventually("probes answered during the cut", 10_000, () -> probe.seen.size() >= 4);
+    } finally {
+      restored = System.nanoTime();
+      redisProxy.restore();
+    }
+    try {
+      awaitServed(probe, restored);
+      Thread.sleep(500);
+    } finally {
+      probe.close();
+      if (fresh != null) {
+        fresh.stop();
+      }
+    }
+    long served = probe.seen.stream().filter(x -> x.status() == 200 && x.body().contains(s.consentId())).count();
+    assertEquals(0, served, served + " inquiries on the new instance got 200 naming the revoked consent");
+    assertTrue(probe.after(restored, 403) > 0);
   }
 }
