@@ -347,4 +347,53 @@ class CacheRepairTest {
     assertEquals(0, served, served + " inquiries on the new instance got 200 naming the revoked consent");
     assertTrue(probe.after(restored, 403) > 0);
   }
+
+  @Test
+  @DisplayName("a revocation whose notification never arrived (written straight into Postgres as unpublished) is denied on both instances within a poll and repaired")
+  void lostNotificationIsCaughtByThePoll() throws Exception {
+    Setup s = setUp();
+    // what a lost NOTIFY leaves behind: the row changed and marked unpublished, nobody told
+    one.sql("UPDATE consents SET status = 'REVOKED', revoked_at = now(), revoked_by = 'test', "
+      + "version = nextval('consent_version_seq'), published = false WHERE id = '" + s.consentId() + "'");
+    long changed = System.nanoTime();
+    eventually("Redis holds the revocation", 10_000, () -> {
+      String now = redisGet(consentKey(s));
+      return now == null || now.endsWith("|NONE");
+    });
+    assertTrue(System.nanoTime() - changed < 5_000_000_000L, "repaired within a few intervals");
+    assertEquals(403, inquire(one, s.lender(), s.person()).status());
+    assertEquals(403, inquire(two, s.lender(), s.person()).status());
+    eventually("the record is marked done", 10_000,
+      () -> one.count("SELECT count(*) FROM consents WHERE NOT published AND id = '" + s.consentId() + "'") == 0);
+  }
+
+  @Test
+  @DisplayName("with the listeners' Postgres connections killed, a revoke during a Redis cut is still never served after the restore")
+  void listenerConnectionsKilled() throws Exception {
+    Setup s = setUp();
+    long killed = one.count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      + "WHERE datname = current_database() AND query LIKE 'LISTEN%') t");
+    assertTrue(killed >= 2, "one listener per instance: " + killed);
+    redisProxy.cut();
+    Probe probe;
+    long restored;
+    try {
+      assertEquals(503, one.api.delete("/v1/me/consents/" + s.consentId(), Tokens.borrower(s.person())).status());
+      probe = new Probe(s.lender(), s.person());
+      eventually("probes answered during the cut", 10_000, () -> probe.seen.size() >= 8);
+    } finally {
+      restored = System.nanoTime();
+      redisProxy.restore();
+    }
+    try {
+      awaitServed(probe, restored);
+      Thread.sleep(500);
+    } finally {
+      probe.close();
+    }
+    long served = probe.seen.stream().filter(x -> x.status() == 200 && x.body().contains(s.consentId())).count();
+    assertEquals(0, served, served + " inquiries got 200 naming the revoked consent after the restore");
+    eventually("both listeners are back", 10_000, () -> one.count("SELECT count(*) FROM pg_stat_activity "
+      + "WHERE datname = current_database() AND query LIKE 'LISTEN%'") >= 2);
+  }
 }
