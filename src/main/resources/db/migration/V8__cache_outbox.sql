@@ -6,6 +6,9 @@
 -- consents: every change (grant, supersede, revoke) sets published = false on the rows it writes;
 -- the slot (person, lender, purpose) is to publish while one of its rows is unpublished
 ALTER TABLE consents ADD COLUMN published boolean NOT NULL DEFAULT true;
+-- existing rows count as published; a row written later by anything but ConsentRepository (a demo
+-- seed, an operator's INSERT) is to publish unless it says otherwise
+ALTER TABLE consents ALTER COLUMN published SET DEFAULT false;
 CREATE INDEX consents_unpublished ON consents (borrower_key, lender_id, purpose) WHERE NOT published;
 -- before this release a revocation that could not be published was only repaired by a retry:
 -- republish every slot holding a revocation once (idempotent: the cache keeps the highest version).

@@ -62,6 +62,9 @@ public final class CacheRepair extends VerticleBase {
   private boolean ticking;
   private boolean stopped;
   private boolean failing;
+  private boolean dropped;
+  private boolean closingListener;
+  private long tickStarted;
   private long heartbeats;
 
   public CacheRepair(BureauConfig config, PendingChanges pending, long intervalMillis,
@@ -79,6 +82,10 @@ public final class CacheRepair extends VerticleBase {
     long ms = r.intIn("cache.repairIntervalMillis", 500, 50, 60_000);
     r.throwIfProblems();
     return ms;
+  }
+
+  private long tickTimeoutMillis() {
+    return Math.max(5_000, 10 * intervalMillis);
   }
 
   /** The heartbeat timeout for an interval: a few missed heartbeats, and never under 3 s. */
@@ -100,23 +107,40 @@ public final class CacheRepair extends VerticleBase {
     if (stopped) {
       return;
     }
+    // a connect or LISTEN that gets no answer (a half-open or frozen Postgres) is given up and retried
+    io.vertx.core.Promise<PgConnection> attempt = io.vertx.core.Promise.promise();
+    long guard = vertx.setTimer(tickTimeoutMillis(), id -> attempt.tryFail("the cache listener got no answer in "
+      + tickTimeoutMillis() + " ms"));
     PgConnection.connect(vertx, Database.connectOptions(config.postgres())).compose(c -> {
       c.notificationHandler(this::notified);
       c.exceptionHandler(e -> LOG.debug("cache listener connection: {}", e.getMessage()));
       return c.query("LISTEN " + PENDING + "; LISTEN " + PUBLISHED).execute().map(c)
         .onFailure(e -> c.close());
-    }).onSuccess(c -> {
+    }).onComplete(ar -> {
+      vertx.cancelTimer(guard);
+      if (ar.succeeded() && !attempt.tryComplete(ar.result())) {
+        ar.result().close(); // too late: a new attempt is under way
+      } else if (ar.failed()) {
+        attempt.tryFail(ar.cause());
+      }
+    });
+    attempt.future().onSuccess(c -> {
       listener = c;
+      closingListener = false;
       c.closeHandler(v -> {
         pending.listenerDown();
         listener = null;
         if (!stopped) {
+          dropped = true;
           LOG.warn("the cache listener's Postgres connection closed; every key is checked against Postgres until it is back");
           vertx.setTimer(intervalMillis, id -> listen());
         }
       });
       pending.listenerUp();
-      LOG.debug("cache listener connected");
+      if (dropped) {
+        dropped = false;
+        LOG.info("the cache listener is connected again; keys are trusted once the outbox has been re-read");
+      }
     }).onFailure(e -> {
       pending.listenerDown();
       LOG.debug("cache listener cannot connect: {}", e.getMessage());
@@ -148,16 +172,42 @@ public final class CacheRepair extends VerticleBase {
     }
   }
 
-  /** Heartbeat, poll the outboxes, republish what is pending. One tick at a time. */
+  /**
+   * Heartbeat, poll the outboxes, republish what is pending. One tick at a time; a tick stuck on a
+   * half-open connection (no answer, no close) is abandoned after {@link #tickTimeoutMillis} and
+   * the pool replaced, and a listener whose heartbeats stopped is closed (then reconnected), so
+   * neither can stall the repair, or distrust every key, for ever.
+   */
   private void tick() {
-    if (ticking || stopped) {
+    if (stopped) {
       return;
     }
+    PgConnection l = listener;
+    if (l != null && pending.heartbeatOverdue() && !closingListener) {
+      closingListener = true;
+      LOG.warn("the cache listener's heartbeats stopped coming back; reconnecting it");
+      l.close();
+    }
+    if (ticking) {
+      if (System.nanoTime() - tickStarted < tickTimeoutMillis() * 1_000_000L) {
+        return;
+      }
+      LOG.warn("a cache repair pass got no answer from Postgres in {} ms; replacing its connections", tickTimeoutMillis());
+      Pool stuck = pool;
+      pool = Database.pool(vertx, config.postgres(), 2);
+      sources = outboxes.apply(pool, redis);
+      stuck.close();
+    }
     ticking = true;
+    tickStarted = System.nanoTime();
+    Pool pool = this.pool;
     pool.preparedQuery(NOTIFY).execute(Tuple.of(PENDING, "hb:" + instanceId + ":" + (++heartbeats)))
       .transform(ar -> poll())
       .compose(this::repair)
       .onComplete(ar -> {
+        if (pool != this.pool) {
+          return; // an abandoned pass
+        }
         ticking = false;
         if (stopped) {
           return;

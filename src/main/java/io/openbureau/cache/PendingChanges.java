@@ -116,6 +116,11 @@ public final class PendingChanges {
     connectedEpoch = Long.MAX_VALUE;
   }
 
+  /** The listener is connected but its heartbeats stopped coming back (a half-open connection). */
+  public boolean heartbeatOverdue() {
+    return listening && System.nanoTime() - lastHeartbeatNanos >= heartbeatTimeoutNanos;
+  }
+
   /** This process' own heartbeat notification came back through the listener. */
   public void heartbeat() {
     lastHeartbeatNanos = System.nanoTime();
