@@ -92,6 +92,13 @@ public final class VersionedCache {
   public record Loaded(long version, String payload) {
   }
 
+  /**
+   * How long a request waits for the re-read of a suspect key ({@code refreshIfSuspect}) before it
+   * answers 503: a half-open Postgres or Redis connection must not hold a request. Below the audit
+   * commit timeout's default (2 s).
+   */
+  public static final long REFRESH_TIMEOUT_MILLIS = 1_000;
+
   private final RedisStore redis;
 
   public VersionedCache(RedisStore redis) {

@@ -133,7 +133,7 @@ public final class ConsentDecisions {
       return DONE;
     }
     return cache.republish(key(borrowerKey, lenderId, purpose), () -> load(borrowerKey, lenderId, purpose), 0)
-      .mapEmpty();
+      .<Void>mapEmpty().timeout(VersionedCache.REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -79,7 +79,8 @@ public final class MemberStatus {
     if (!pending.suspect(ref(memberId))) {
       return DONE;
     }
-    return cache.republish(key(memberId), () -> load(memberId), 0).mapEmpty();
+    return cache.republish(key(memberId), () -> load(memberId), 0).<Void>mapEmpty()
+      .timeout(VersionedCache.REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   public Future<Boolean> isActive(String memberId) {
