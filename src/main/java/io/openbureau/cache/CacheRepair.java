@@ -98,6 +98,7 @@ public final class CacheRepair extends VerticleBase {
     pool = Database.pool(vertx, config.postgres(), 2);
     redis = RedisStore.create(vertx, config.redis());
     sources = outboxes.apply(pool, redis);
+    pending.reads(pool);
     listen();
     timer = vertx.setPeriodic(0, intervalMillis, id -> tick());
     return Future.succeededFuture();
@@ -196,6 +197,7 @@ public final class CacheRepair extends VerticleBase {
       Pool stuck = pool;
       pool = Database.pool(vertx, config.postgres(), 2);
       sources = outboxes.apply(pool, redis);
+      pending.reads(pool);
       stuck.close();
     }
     ticking = true;

@@ -49,6 +49,21 @@ public final class PendingChanges {
     this.trustRedis = trustRedis;
   }
 
+  private volatile io.vertx.sqlclient.SqlClient reads;
+
+  /**
+   * The Postgres client re-reads of suspect keys use: the repair loop's own small pool, replaced
+   * when it gets stuck (a half-open connection), so those reads never pile up on the HTTP pools;
+   * null until the repair loop has started (then the caller's own pool is used).
+   */
+  public io.vertx.sqlclient.SqlClient reads() {
+    return reads;
+  }
+
+  void reads(io.vertx.sqlclient.SqlClient client) {
+    this.reads = client;
+  }
+
   /** Whether the cached value of {@code ref} must be re-read from Postgres before it is trusted. */
   public boolean suspect(String ref) {
     return !trustRedis && (!trusted() || pending.containsKey(ref));

@@ -132,7 +132,12 @@ public final class ConsentDecisions {
     if (!pending.suspect(ref(borrowerKey, lenderId, purpose))) {
       return DONE;
     }
-    return cache.republish(key(borrowerKey, lenderId, purpose), () -> load(borrowerKey, lenderId, purpose), 0)
+    io.vertx.sqlclient.SqlClient reads = pending.reads();
+    java.util.function.Supplier<Future<VersionedCache.Loaded>> read = reads == null || repository == null
+      ? () -> load(borrowerKey, lenderId, purpose)
+      : () -> ConsentRepository.slot(reads, borrowerKey, lenderId, purpose)
+        .map(slot -> new VersionedCache.Loaded(slot.version(), payload(slot)));
+    return cache.republish(key(borrowerKey, lenderId, purpose), read, 0)
       .<Void>mapEmpty().timeout(VersionedCache.REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 

@@ -55,7 +55,11 @@ public final class MemberRepository {
   }
 
   public Future<Member> find(String id) {
-    return pool.preparedQuery(FIND).execute(Tuple.of(id)).map(MemberRepository::first);
+    return find(pool, id);
+  }
+
+  static Future<Member> find(io.vertx.sqlclient.SqlClient client, String id) {
+    return client.preparedQuery(FIND).execute(Tuple.of(id)).map(MemberRepository::first);
   }
 
   /**

@@ -65,9 +65,11 @@ public final class MemberStatus {
   }
 
   private Future<VersionedCache.Loaded> load(String memberId) {
-    return repository.find(memberId).map(m -> m == null
-      ? new VersionedCache.Loaded(0, UNKNOWN)
-      : new VersionedCache.Loaded(m.statusVersion(), m.status()));
+    return repository.find(memberId).map(MemberStatus::loaded);
+  }
+
+  private static VersionedCache.Loaded loaded(Member m) {
+    return m == null ? new VersionedCache.Loaded(0, UNKNOWN) : new VersionedCache.Loaded(m.statusVersion(), m.status());
   }
 
   /**
@@ -79,7 +81,10 @@ public final class MemberStatus {
     if (!pending.suspect(ref(memberId))) {
       return DONE;
     }
-    return cache.republish(key(memberId), () -> load(memberId), 0).<Void>mapEmpty()
+    io.vertx.sqlclient.SqlClient reads = pending.reads();
+    java.util.function.Supplier<Future<VersionedCache.Loaded>> read = reads == null ? () -> load(memberId)
+      : () -> MemberRepository.find(reads, memberId).map(MemberStatus::loaded);
+    return cache.republish(key(memberId), read, 0).<Void>mapEmpty()
       .timeout(VersionedCache.REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
