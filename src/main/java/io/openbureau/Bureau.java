@@ -3,10 +3,17 @@ package io.openbureau;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.openbureau.auth.TrustedIssuers;
+import io.openbureau.cache.CacheRepair;
+import io.openbureau.cache.PendingChanges;
 import io.openbureau.cache.RedisStore;
+import io.openbureau.consent.ConsentDecisions;
+import io.openbureau.consent.ConsentRepository;
+import io.openbureau.members.MemberRepository;
+import io.openbureau.members.MemberStatus;
 import io.openbureau.scoring.ScoreStore;
 import io.openbureau.scoring.Scorecard;
 import java.nio.file.Path;
+import java.util.List;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.db.Database;
 import io.openbureau.db.PrivilegeCheck;
@@ -78,13 +85,33 @@ public final class Bureau {
       .compose(signer -> withPool(pool -> LegacySeal.run(vertx, pool, signer)))
       .onSuccess(v -> schedulePartitionMaintenance())
       .compose(v -> config.demoSeed() ? seedDemo() : Future.succeededFuture())
-      .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, registry),
+      .compose(v -> deployCacheRepair())
+      .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, registry, pending),
         new DeploymentOptions().setInstances(instances)))
       // one repair loop per process: scores committed but not yet in Redis reach it without a request
       .compose(id -> vertx.deployVerticle(new io.openbureau.scoring.ScoreRepublisher(config)))
       .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
         config.http().host(), config.http().port(), instances, config.env()))
       .mapEmpty();
+  }
+
+  /**
+   * What this process knows of cache changes still to publish, shared by every HTTP verticle, fed
+   * and repaired by one {@link CacheRepair} (see VersionedCache, "one rule").
+   */
+  private PendingChanges pending;
+
+  private Future<Void> deployCacheRepair() {
+    long interval = CacheRepair.intervalMillis(config);
+    pending = new PendingChanges(CacheRepair.heartbeatTimeoutMillis(interval));
+    return vertx.deployVerticle(new CacheRepair(config, pending, interval, (pool, redis) -> List.of(
+      new ConsentDecisions(new ConsentRepository(pool), redis).outbox(),
+      new MemberStatus(redis, new MemberRepository(pool)).outbox()))).mapEmpty();
+  }
+
+  /** This process' view of unpublished cache changes (tests look at it). */
+  public PendingChanges pendingChanges() {
+    return pending;
   }
 
   private Future<Void> seedDemo() {

@@ -24,11 +24,11 @@ GRANT SELECT, INSERT ON maintenance_log TO openbureau_app;
 GRANT EXECUTE ON FUNCTION audit_ensure_partitions(integer, integer) TO openbureau_app;  -- Bureau, periodic
 
 -- the features' tables (no DELETE anywhere: history is kept)
-GRANT SELECT, INSERT, UPDATE ON members TO openbureau_app;            -- members.MemberRepository (status changes)
+GRANT SELECT, INSERT, UPDATE ON members TO openbureau_app;            -- members.MemberRepository (status changes, published_version)
 GRANT SELECT, INSERT, UPDATE ON tradelines TO openbureau_app;         -- furnishing upserts
 GRANT SELECT, INSERT, UPDATE ON repayments TO openbureau_app;         -- furnishing upserts
 GRANT SELECT, INSERT, UPDATE ON scores TO openbureau_app;             -- scoring.ScoreStore upserts, publication marks (V9)
-GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent grant, supersede, revoke
+GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent grant, supersede, revoke, published (V8)
 
 -- sequences: nextval only (USAGE); no setval (UPDATE), which could make ids or versions repeat
 GRANT USAGE ON SEQUENCE access_log_id_seq TO openbureau_app;

@@ -24,6 +24,54 @@ import java.util.function.Supplier;
  *   Postgres after the writer committed, so what it writes is current.</li>
  * </ul>
  * The generation key shares the value key's hash tag, so both live in one Redis Cluster slot.
+ *
+ * <h2>One rule for every change to what the cache may allow</h2>
+ * Consent grant, supersede, revoke and expiry, member suspension and reinstatement (and any later
+ * change of the kind, e.g. a freeze) follow it:
+ * <ol>
+ *   <li><b>Take-away changes reach the cache (or make it unusable) before the bureau tells anyone.</b>
+ *   A revoke, a supersede or a suspension commits in Postgres, then {@link #write}s its version;
+ *   the HTTP answer waits for that write. When Redis cannot be written the answer is 503 and the
+ *   entry is made unusable instead: the change's transaction also sends a Postgres
+ *   {@code NOTIFY} ({@link CacheRepair#PENDING}, delivered at commit), every instance puts the key
+ *   in its {@link PendingChanges}, and a suspect key is re-read from Postgres and re-published
+ *   ({@link #republish}) before any decision trusts Redis for it.</li>
+ *   <li><b>Grant changes are committed before they are published.</b> A grant or a reinstatement
+ *   is written to Redis only after its commit; if that write fails, the cache still denies (the
+ *   older entry), which is safe, and the repair publishes it later.</li>
+ *   <li><b>Expiry needs no publication.</b> A consent entry carries its {@code expiresAt}; every
+ *   judge (Lua and Java) compares it with the request's time, so an expired entry never allows.</li>
+ *   <li><b>The bureau repairs the cache by itself.</b> The change's transaction also leaves a durable
+ *   record of what is still to publish ({@code consents.published = false},
+ *   {@code members.published_version < status_version}, V8). After the write succeeds the record is
+ *   marked done (and a {@link CacheRepair#PUBLISHED} notification lets every instance trust the key
+ *   again). Whatever stays unmarked (Redis cut, the process killed between commit and write) is
+ *   re-published by {@link CacheRepair} on every instance every few hundred milliseconds until
+ *   Redis has it. Replays are idempotent: the write is a version compare-and-set, and
+ *   {@link #republish} pins the generation so a flush racing it cannot let an old read land.</li>
+ *   <li><b>A client told 503 may retry safely, and nothing depends on it.</b> Retrying a revoke or a
+ *   status change publishes again (same version: a no-op); retrying a grant supersedes.</li>
+ * </ol>
+ * Why no instance serves an ALLOW from an entry that may predate an unpublished take-away, case by
+ * case:
+ * <ul>
+ *   <li><em>Redis cut for every instance</em>: no decision can be made (503) while it lasts; the
+ *   change's NOTIFY reached every listener; after the restore a suspect key is re-published from
+ *   Postgres before it is read, and the repair loop publishes and marks it done.</li>
+ *   <li><em>Redis reachable by one instance only</em>: that instance's repair loop publishes; the
+ *   other cannot decide at all (503).</li>
+ *   <li><em>A Redis flush</em>: the entry is gone, so the next decision fills from Postgres (current);
+ *   the pending record is replayed anyway, harmlessly.</li>
+ *   <li><em>An instance restarted during the cut</em>: until its listener is up and it has read the
+ *   outbox after that, every key is suspect (re-read from Postgres before use).</li>
+ *   <li><em>The listener connection dropped, or half-open</em>: on close, and when its own periodic
+ *   heartbeat notification stops coming back, every key is suspect until it is reconnected and the
+ *   outbox re-read. A periodic poll of the outbox also catches a notification that never arrived.</li>
+ * </ul>
+ * What this does not cover: between a commit and the delivery of its notification (milliseconds)
+ * an instance may still read the old entry; the changer's own answer is not given before its write
+ * or its 503, and the old entry could only be served to a request that raced the change. Redis
+ * restored from an older snapshot (time travel) is not detected: flush it instead.
  */
 public final class VersionedCache {
   private static final LuaScript SET = LuaScript.load("versioned_set.lua");
@@ -43,6 +91,13 @@ public final class VersionedCache {
   /** A Postgres read for a fill: the version and payload to cache. */
   public record Loaded(long version, String payload) {
   }
+
+  /**
+   * How long a request waits for the re-read of a suspect key ({@code refreshIfSuspect}) before it
+   * answers 503: a half-open Postgres or Redis connection must not hold a request. Below the audit
+   * commit timeout's default (2 s).
+   */
+  public static final long REFRESH_TIMEOUT_MILLIS = 1_000;
 
   private final RedisStore redis;
 
@@ -102,6 +157,20 @@ public final class VersionedCache {
       String generation = r.get(1).toString();
       return loader.get().compose(loaded -> fill(key, loaded, generation, ttlMillis)
         .map(ignored -> new Entry(loaded.version(), loaded.payload())));
+    });
+  }
+
+  /**
+   * The repair's write: pin the generation, read Postgres, then write what was read, refused if a
+   * flush came in between (then a later fill reads Postgres after the flush, which is as new). When
+   * this succeeds, no read of {@code key} can return a version older than what {@code loader} read.
+   * Answers the version read from Postgres.
+   */
+  public Future<Long> republish(String key, Supplier<Future<Loaded>> loader, long ttlMillis) {
+    String fresh = UUID.randomUUID().toString();
+    return redis.eval(READ_FOR_FILL, List.of(key, generationKey(key)), List.of(fresh)).compose(r -> {
+      String generation = r.get(1).toString();
+      return loader.get().compose(loaded -> fill(key, loaded, generation, ttlMillis).map(ignored -> loaded.version()));
     });
   }
 

@@ -1,5 +1,8 @@
 package io.openbureau.consent;
 
+import io.openbureau.cache.CacheRepair;
+import io.openbureau.cache.Outbox;
+import io.openbureau.cache.PendingChanges;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.cache.VersionedCache;
 import io.openbureau.identity.BorrowerKeys;
@@ -7,6 +10,9 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 
 import java.time.Instant;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -19,13 +25,28 @@ import java.util.UUID;
  * {@code <consentId>|<scope>|<expiresAt epoch millis>} of the ACTIVE consent, or {@code NONE}.
  * A hit is one Redis GET; a miss fills from Postgres through the generation-pinned fill.
  *
- * <p><b>Immediate revocation.</b> Every grant, supersede and revoke commits in Postgres (with a
- * fresh version) and then calls {@link #publish} <em>before</em> the HTTP response is sent; when
- * that Redis write fails the request answers 503 and the client retries (grant creates a new
- * consent that supersedes, revoke is idempotent and publishes again). So once a revoke has been
- * answered, the cache holds a version at least as new as the revoke, and VersionedCache
- * guarantees no racing fill can put an older one back, even across a flush (see its javadoc).
- * A manual change in Postgres that bypasses this class is not published: flush the keys.
+ * <p><b>Immediate revocation, and the cache rule.</b> Every change follows the rule written down in
+ * {@link VersionedCache} ("one rule for every change to what the cache may allow"):
+ * <ul>
+ *   <li>Grant, supersede and revoke commit in Postgres with a fresh version, with
+ *   {@code published = false} on the rows they write (the durable record of what is still to
+ *   publish) and, for a change that takes access away (a revoke, a supersede), a
+ *   {@code NOTIFY} on {@link CacheRepair#PENDING} in the same transaction. Then {@link #publish}
+ *   writes the slot <em>before</em> the HTTP response is sent and marks the record done
+ *   ({@link CacheRepair#PUBLISHED}).</li>
+ *   <li>When that Redis write fails the request answers 503 ("saved, not yet published"); a retry
+ *   is safe (revoke is idempotent and publishes again; a grant supersedes) but not needed: every
+ *   instance heard the NOTIFY and re-reads that slot from Postgres before it trusts Redis for it
+ *   ({@link #refreshIfSuspect}, no extra round trip for any other key), and {@link CacheRepair}
+ *   republishes it as soon as Redis answers.</li>
+ *   <li>Once a revoke has been answered 200, the cache holds a version at least as new as the
+ *   revoke, and VersionedCache guarantees no racing fill can put an older one back, even across a
+ *   flush (see its javadoc).</li>
+ *   <li>Expiry needs no publication: the entry carries {@code expiresAt}, judged against the
+ *   request's time by {@link #judge} and {@code inquiry.lua}.</li>
+ * </ul>
+ * A manual change in Postgres that bypasses this class is not published unless it also sets
+ * {@code published = false} (then the repair loop publishes it within an interval): or flush the keys.
  *
  * <p>Member suspension is not part of this decision: the inquiry route is guarded by
  * {@code Guards.require(Role.LENDER)}, which checks the member's active status (shared in Redis)
@@ -46,19 +67,41 @@ public final class ConsentDecisions {
   private final SlotLoader loader;
   private final RedisStore redis;
   private final VersionedCache cache;
+  private final PendingChanges pending;
+  private final ConsentRepository repository;
 
   public ConsentDecisions(Pool pool, RedisStore redis) {
-    this(new ConsentRepository(pool), redis);
+    this(new ConsentRepository(pool), redis, PendingChanges.TRUST_REDIS);
   }
 
   public ConsentDecisions(ConsentRepository repository, RedisStore redis) {
-    this(repository::slot, redis);
+    this(repository, redis, PendingChanges.TRUST_REDIS);
+  }
+
+  /** As the server runs it: keys with a pending take-away change are re-read from Postgres first. */
+  public ConsentDecisions(ConsentRepository repository, RedisStore redis, PendingChanges pending) {
+    this(repository::slot, redis, pending, repository);
   }
 
   ConsentDecisions(SlotLoader loader, RedisStore redis) {
+    this(loader, redis, PendingChanges.TRUST_REDIS, null);
+  }
+
+  private ConsentDecisions(SlotLoader loader, RedisStore redis, PendingChanges pending, ConsentRepository repository) {
     this.loader = loader;
     this.redis = redis;
     this.cache = new VersionedCache(redis);
+    this.pending = pending;
+    this.repository = repository;
+  }
+
+  /** The slot's name in {@link PendingChanges} and in notifications (independent of the key prefix). */
+  static String ref(byte[] borrowerKey, String lenderId, String purpose) {
+    return "c:" + BorrowerKeys.hex(borrowerKey) + ":" + lenderId + ":" + purpose;
+  }
+
+  static String notification(byte[] borrowerKey, String lenderId, String purpose, long version) {
+    return ref(borrowerKey, lenderId, purpose) + ":" + version;
   }
 
   public String key(byte[] borrowerKey, String lenderId, String purpose) {
@@ -68,9 +111,34 @@ public final class ConsentDecisions {
   /** ALLOW with the consent's id, or DENY (no consent, expired, or a scope that does not cover). */
   public Future<Decision> decide(byte[] borrowerKey, String lenderId, String purpose, String scope, Instant now) {
     String key = key(borrowerKey, lenderId, purpose);
-    return cache.getOrLoad(key, () -> loader.load(borrowerKey, lenderId, purpose)
-        .map(slot -> new VersionedCache.Loaded(slot.version(), payload(slot))), 0)
+    return refreshIfSuspect(borrowerKey, lenderId, purpose)
+      .compose(v -> cache.getOrLoad(key, () -> load(borrowerKey, lenderId, purpose), 0))
       .map(entry -> judge(entry.payload(), scope, now));
+  }
+
+  private Future<VersionedCache.Loaded> load(byte[] borrowerKey, String lenderId, String purpose) {
+    return loader.load(borrowerKey, lenderId, purpose).map(slot -> new VersionedCache.Loaded(slot.version(), payload(slot)));
+  }
+
+  private static final Future<Void> DONE = Future.succeededFuture();
+
+  /**
+   * Before the cache is read for this slot: when a take-away change to it may be unpublished (or
+   * this process cannot tell, see {@link PendingChanges}), re-read it from Postgres and republish it
+   * so that the read that follows cannot see an older entry; otherwise nothing (no round trip).
+   * Fails when Postgres or Redis cannot be reached: the caller answers 503.
+   */
+  public Future<Void> refreshIfSuspect(byte[] borrowerKey, String lenderId, String purpose) {
+    if (!pending.suspect(ref(borrowerKey, lenderId, purpose))) {
+      return DONE;
+    }
+    io.vertx.sqlclient.SqlClient reads = pending.reads();
+    java.util.function.Supplier<Future<VersionedCache.Loaded>> read = reads == null || repository == null
+      ? () -> load(borrowerKey, lenderId, purpose)
+      : () -> ConsentRepository.slot(reads, borrowerKey, lenderId, purpose)
+        .map(slot -> new VersionedCache.Loaded(slot.version(), payload(slot)));
+    return cache.republish(key(borrowerKey, lenderId, purpose), read, 0)
+      .<Void>mapEmpty().timeout(VersionedCache.REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -78,7 +146,41 @@ public final class ConsentDecisions {
    * caller must not answer its HTTP request until this succeeded (answer 503 when it fails).
    */
   public Future<Void> publish(byte[] borrowerKey, String lenderId, String purpose, ConsentRepository.Slot slot) {
-    return cache.write(key(borrowerKey, lenderId, purpose), slot.version(), payload(slot), 0);
+    return cache.write(key(borrowerKey, lenderId, purpose), slot.version(), payload(slot), 0)
+      .onSuccess(v -> markPublished(borrowerKey, lenderId, purpose, slot.version()));
+  }
+
+  /** The record of the slot is done up to {@code version} (best effort: the repair loop retries). */
+  private Future<Void> markPublished(byte[] borrowerKey, String lenderId, String purpose, long version) {
+    if (repository == null) {
+      return DONE;
+    }
+    return repository.markPublished(borrowerKey, lenderId, purpose, version, CacheRepair.PUBLISHED,
+      notification(borrowerKey, lenderId, purpose, version)).recover(e -> DONE);
+  }
+
+  /** The consent slots' outbox, for {@link CacheRepair}. */
+  public Outbox outbox() {
+    return new Outbox() {
+      @Override
+      public Future<Map<String, Long>> unpublished(int limit) {
+        return repository.unpublished(limit).map(rows -> {
+          Map<String, Long> out = new LinkedHashMap<>();
+          rows.forEach(u -> out.put(ref(u.borrowerKey(), u.lenderId(), u.purpose()), u.version()));
+          return out;
+        });
+      }
+
+      @Override
+      public Future<Void> repair(String ref) {
+        // c:<hex>:<lender>:<purpose>; neither a member id nor a purpose holds a colon
+        String[] parts = ref.split(":");
+        byte[] borrowerKey = HexFormat.of().parseHex(parts[1]);
+        return cache.republish(key(borrowerKey, parts[2], parts[3]), () -> load(borrowerKey, parts[2], parts[3]), 0)
+          .compose(version -> repository.markPublished(borrowerKey, parts[2], parts[3], version, CacheRepair.PUBLISHED,
+            notification(borrowerKey, parts[2], parts[3], version)));
+      }
+    };
   }
 
   static String payload(ConsentRepository.Slot slot) {

@@ -35,17 +35,17 @@ public final class ConsentRepository {
   // a new grant for the same lender and purpose supersedes the old one (same transaction)
   static final String SUPERSEDE = """
     UPDATE consents SET status = 'REVOKED', revoked_at = $4, revoked_by = 'superseded',
-      revocation_reason = 'superseded by ' || $5, version = nextval('consent_version_seq')
+      revocation_reason = 'superseded by ' || $5, version = nextval('consent_version_seq'), published = false
     WHERE borrower_key = $1 AND lender_id = $2 AND purpose = $3 AND status = 'ACTIVE'""";
   static final String INSERT = """
     INSERT INTO consents (id, borrower_key, key_id, lender_id, purpose, scope, status, granted_at, expires_at,
-      receipt, version)
-    VALUES ($1, $2, $3, $4, $5, $6, 'ACTIVE', $7, $8, $9, nextval('consent_version_seq'))
+      receipt, version, published)
+    VALUES ($1, $2, $3, $4, $5, $6, 'ACTIVE', $7, $8, $9, nextval('consent_version_seq'), false)
     RETURNING\s""" + COLUMNS;
   static final String FIND_OWN = "SELECT " + COLUMNS + " FROM consents WHERE id = $1 AND borrower_key = $2";
   static final String REVOKE = """
     UPDATE consents SET status = 'REVOKED', revoked_at = now(), revoked_by = $3, revocation_reason = $4,
-      version = nextval('consent_version_seq')
+      version = nextval('consent_version_seq'), published = false
     WHERE id = $1 AND borrower_key = $2 AND status = 'ACTIVE'
     RETURNING\s""" + COLUMNS;
   static final String LIST = "SELECT " + COLUMNS + """
@@ -58,6 +58,18 @@ public final class ConsentRepository {
     FROM (SELECT coalesce(max(version), 0) AS version FROM consents
           WHERE borrower_key = $1 AND lender_id = $2 AND purpose = $3) v
     LEFT JOIN consents c ON c.borrower_key = $1 AND c.lender_id = $2 AND c.purpose = $3 AND c.status = 'ACTIVE'""";
+
+  /** The slots still to publish to the cache (V8's partial index), each with its newest unpublished version. */
+  static final String UNPUBLISHED = """
+    SELECT borrower_key, lender_id, purpose, max(version) AS version FROM consents WHERE NOT published
+    GROUP BY borrower_key, lender_id, purpose LIMIT $1""";
+  /** The cache holds the slot at version $4: its rows up to it are done; tell every instance. */
+  static final String MARK_PUBLISHED = """
+    WITH done AS (
+      UPDATE consents SET published = true
+      WHERE borrower_key = $1 AND lender_id = $2 AND purpose = $3 AND NOT published AND version <= $4
+      RETURNING 1)
+    SELECT pg_notify($5, $6) FROM (SELECT 1 FROM done LIMIT 1) d""";
 
   /** Advisory-lock class id for consents ("Cons"). */
   private static final int LOCK_CLASS = 0x436f6e73;
@@ -120,6 +132,31 @@ public final class ConsentRepository {
       OffsetDateTime exp = r.getOffsetDateTime("expires_at");
       return new Slot(r.getLong("version"), r.getUUID("id"), r.getString("scope"), exp == null ? null : exp.toInstant());
     });
+  }
+
+  /** {@code pg_notify(channel, payload)} inside the caller's transaction (delivered at its commit). */
+  static Future<Void> notify(SqlClient conn, String channel, String payload) {
+    return conn.preparedQuery(io.openbureau.cache.CacheRepair.NOTIFY).execute(Tuple.of(channel, payload)).mapEmpty();
+  }
+
+  /** A pending slot: who, and the newest version still to publish. */
+  record Unpublished(byte[] borrowerKey, String lenderId, String purpose, long version) {
+  }
+
+  Future<List<Unpublished>> unpublished(int limit) {
+    return pool.preparedQuery(UNPUBLISHED).execute(Tuple.of(limit)).map(rows -> {
+      List<Unpublished> out = new ArrayList<>();
+      rows.forEach(r -> out.add(new Unpublished(r.getBuffer("borrower_key").getBytes(), r.getString("lender_id"),
+        r.getString("purpose"), r.getLong("version"))));
+      return out;
+    });
+  }
+
+  /** Marks the slot's rows up to {@code version} published, notifying {@code channel} with {@code payload}. */
+  Future<Void> markPublished(byte[] key, String lenderId, String purpose, long version, String channel,
+                             String payload) {
+    return pool.preparedQuery(MARK_PUBLISHED).execute(Tuple.from(new Object[] {key, lenderId, purpose, version,
+      channel, payload})).mapEmpty();
   }
 
   public Future<Slot> slot(byte[] key, String lenderId, String purpose) {

@@ -3,6 +3,8 @@ package io.openbureau.consent;
 import io.openbureau.auth.Guards;
 import io.openbureau.auth.Principal;
 import io.openbureau.auth.Role;
+import io.openbureau.cache.CacheRepair;
+import io.openbureau.cache.PendingChanges;
 import io.openbureau.compliance.TimeRange;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.http.ApiError;
@@ -54,12 +56,19 @@ public final class ConsentRoutes {
   private final ReceiptSigner signer;
   private final BorrowerKeys keys;
   private final ConsentSettings settings;
+  private final PendingChanges pending;
 
   public ConsentRoutes(Vertx vertx, BureauConfig config, Pool pool, io.openbureau.cache.RedisStore redis,
                        ReceiptSigner signer) {
+    this(vertx, config, pool, redis, signer, PendingChanges.TRUST_REDIS);
+  }
+
+  public ConsentRoutes(Vertx vertx, BureauConfig config, Pool pool, io.openbureau.cache.RedisStore redis,
+                       ReceiptSigner signer, PendingChanges pending) {
     this.vertx = vertx;
     this.repository = new ConsentRepository(pool);
-    this.decisions = new ConsentDecisions(repository, redis);
+    this.decisions = new ConsentDecisions(repository, redis, pending);
+    this.pending = pending;
     this.signer = signer;
     this.keys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
     this.settings = ConsentSettings.from(config);
@@ -118,9 +127,11 @@ public final class ConsentRoutes {
           // supersede the slot's ACTIVE consent (if any) before the insert: one ACTIVE per slot
           : ConsentRepository.supersede(conn, key, lenderId, purpose, grantedAt, id))
         .compose(superseded -> ConsentRepository.insert(conn, id, key, keys.keyId(), lenderId, purpose, scope,
-          grantedAt, expiresAt, receipt))
-        .compose(consent -> ConsentRepository.slot(conn, key, lenderId, purpose)
-          .map(slot -> new Changed(consent, slot)))))
+          grantedAt, expiresAt, receipt)
+          .compose(consent -> ConsentRepository.slot(conn, key, lenderId, purpose)
+            // a supersede takes the old consent's access away (scope, expiry): announced in this transaction
+            .compose(slot -> announce(conn, key, lenderId, purpose, slot, superseded > 0)
+              .map(new Changed(consent, slot, superseded > 0)))))))
       .compose(changed -> publish(key, lenderId, purpose, changed))
       .onSuccess(consent -> {
         ctx.response().putHeader("Location", "/v1/me/consents/" + consent.id());
@@ -188,31 +199,49 @@ public final class ConsentRoutes {
     repository.pool().withTransaction(conn -> ConsentRepository.lockPerson(conn, key)
         .compose(v -> ConsentRepository.revoke(conn, id, key, "borrower", "revoked by the person"))
         // nothing updated: not this person's (404), or already revoked (same answer again)
-        .compose(revoked -> revoked != null ? Future.succeededFuture(revoked)
-          : ConsentRepository.findOwn(conn, id, key).compose(c -> c == null ? Future.failedFuture(notFound())
+        .compose(revoked -> (revoked != null ? Future.succeededFuture(revoked)
+          : ConsentRepository.findOwn(conn, id, key).compose(c -> c == null ? Future.<Consent>failedFuture(notFound())
             : Future.succeededFuture(c)))
-        .compose(consent -> ConsentRepository.slot(conn, key, consent.lenderId(), consent.purpose())
-          .map(slot -> new Changed(consent, slot))))
+          .compose(consent -> ConsentRepository.slot(conn, key, consent.lenderId(), consent.purpose())
+            .compose(slot -> announce(conn, key, consent.lenderId(), consent.purpose(), slot, revoked != null)
+              .map(new Changed(consent, slot, revoked != null))))))
       // published again on a repeated revoke too: a retry after a 503 must reach the cache
       .compose(changed -> publish(key, changed.consent().lenderId(), changed.consent().purpose(), changed))
       .onSuccess(consent -> Requests.json(ctx, 200, consent.revocationJson()))
       .onFailure(ctx::fail);
   }
 
-  private record Changed(Consent consent, ConsentRepository.Slot slot) {
+  private record Changed(Consent consent, ConsentRepository.Slot slot, boolean takesAway) {
+  }
+
+  /**
+   * A change that takes access away tells every instance, in its own transaction (NOTIFY is sent at
+   * commit, and never for a rolled-back change), that the slot's cached entry is suspect until
+   * published: see {@link ConsentDecisions}.
+   */
+  private static Future<Void> announce(io.vertx.sqlclient.SqlClient conn, byte[] key, String lenderId, String purpose,
+                                       ConsentRepository.Slot slot, boolean takesAway) {
+    return takesAway ? ConsentRepository.notify(conn, CacheRepair.PENDING,
+      ConsentDecisions.notification(key, lenderId, purpose, slot.version())) : Future.succeededFuture();
   }
 
   /**
    * INVARIANT: the decision cache is written after the commit and before the response. If the
    * write fails the request answers 503 and must not report success: an answered revoke promises
-   * that no later decision on any instance allows (API.md, Consent).
+   * that no later decision on any instance allows (API.md, Consent). The 503 needs no retry: the
+   * change is recorded as unpublished in its own transaction and the repair loop publishes it.
    */
   private Future<Consent> publish(byte[] key, String lenderId, String purpose, Changed changed) {
     return decisions.publish(key, lenderId, purpose, changed.slot())
       .recover(e -> {
         io.openbureau.http.OutageLog.REDIS.failed("a committed consent's decision cache write", e); // once per outage
-        return Future.failedFuture(ApiError.unavailable("unavailable",
-          "the consent was saved but could not be published; retry the request"));
+        // a take-away: not answered before this instance heard its NOTIFY (so every listener had it)
+        Future<Void> heard = changed.takesAway()
+          ? pending.awaitPending(vertx, ConsentDecisions.ref(key, lenderId, purpose), changed.slot().version(), 1000)
+          : Future.succeededFuture();
+        return heard.transform(ignored -> Future.failedFuture(ApiError.unavailable("unavailable",
+          "the consent was saved but could not be published yet; the bureau publishes it by itself as soon as"
+            + " its cache is reachable, and retrying the request is safe")));
       })
       .map(changed.consent());
   }

@@ -6,6 +6,7 @@ import io.openbureau.audit.AuditWriter;
 import io.openbureau.auth.Guards;
 import io.openbureau.auth.TokenVerifier;
 import io.openbureau.auth.TrustedIssuers;
+import io.openbureau.cache.PendingChanges;
 import io.openbureau.cache.RedisStore;
 import io.openbureau.compliance.AccessLogRepository;
 import io.openbureau.compliance.BorrowerRoutes;
@@ -72,9 +73,17 @@ public final class HttpVerticle extends VerticleBase {
   private Checkpointer checkpointer;
   private HttpServer server;
 
+  private final PendingChanges pending;
+
   public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry) {
+    this(config, registry, PendingChanges.TRUST_REDIS);
+  }
+
+  /** {@code pending}: the process' view of unpublished cache changes (cache.CacheRepair). */
+  public HttpVerticle(BureauConfig config, PrometheusMeterRegistry registry, PendingChanges pending) {
     this.config = config;
     this.registry = registry;
+    this.pending = pending;
   }
 
   @Override
@@ -119,7 +128,7 @@ public final class HttpVerticle extends VerticleBase {
     });
 
     MemberRepository memberRepository = new MemberRepository(pool);
-    MemberStatus memberStatus = new MemberStatus(redis, memberRepository);
+    MemberStatus memberStatus = new MemberStatus(redis, memberRepository, pending);
     TokenVerifier verifier = new TokenVerifier(vertx, issuers, config.auth().clockSkewSeconds(),
       config.auth().tokenCacheSize());
     Guards guards = new Guards(verifier, memberStatus);
@@ -133,11 +142,12 @@ public final class HttpVerticle extends VerticleBase {
     BorrowerKeys borrowerKeys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
     ScoreStore scores = new ScoreStore(loaded.scorecard(), redis, pool);
     new FurnishingRoutes(new FurnishingService(pool, scores), borrowerKeys).mount(routes, guards);
-    new ConsentRoutes(vertx, config, pool, redis, signer).mount(routes, guards);
+    new ConsentRoutes(vertx, config, pool, redis, signer, pending).mount(routes, guards);
     AuditSettings auditSettings = AuditSettings.from(config);
     audit = new AuditWriter(vertx, pool, AuditWriter.connecting(vertx, Database.connectOptions(config.postgres())),
       auditSettings, registry);
-    InquiryService inquiries = new InquiryService(pool, redis, new ConsentDecisions(pool, redis), scores, memberStatus,
+    InquiryService inquiries = new InquiryService(pool, redis,
+      new ConsentDecisions(new io.openbureau.consent.ConsentRepository(pool), redis, pending), scores, memberStatus,
       InquirySettings.from(config), registry);
     new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry).mount(routes);
     ComplianceSettings compliance = ComplianceSettings.from(config);

@@ -63,6 +63,19 @@ public final class InquiryService {
   /** Member gate and person script together; fills what is missing and retries the person's side. */
   Future<Outcome> decide(String lenderId, byte[] borrowerKey, String purpose, String scope, long inquiryId, Instant now,
                          Deadline deadline) {
+    // a member or consent slot with an unpublished take-away change is re-read from Postgres first
+    // (no round trip otherwise; see cache.VersionedCache, "one rule")
+    Future<Void> consent = consents.refreshIfSuspect(borrowerKey, lenderId, purpose);
+    Future<Void> member = members.refreshIfSuspect(lenderId);
+    if (consent.succeeded() && member.succeeded()) {
+      return decideFromCache(lenderId, borrowerKey, purpose, scope, inquiryId, now, deadline);
+    }
+    return deadline.bound(Future.all(consent, member), POSTGRES)
+      .compose(v -> decideFromCache(lenderId, borrowerKey, purpose, scope, inquiryId, now, deadline));
+  }
+
+  private Future<Outcome> decideFromCache(String lenderId, byte[] borrowerKey, String purpose, String scope,
+                                          long inquiryId, Instant now, Deadline deadline) {
     Future<InquiryCache.Gate> gate = deadline.bound(cache.gate(members.key(lenderId), lenderId), REDIS);
     Future<InquiryCache.Person> person = person(lenderId, borrowerKey, purpose, scope, inquiryId, now, 1, false,
       deadline);

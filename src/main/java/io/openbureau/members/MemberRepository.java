@@ -26,6 +26,15 @@ public final class MemberRepository {
     UPDATE members SET status = $2, status_version = status_version + 1, updated_at = now() WHERE id = $1
     RETURNING id, name, status, status_version, created_at, updated_at""";
 
+  /** Members whose status the cache may not hold yet (V8's partial index). */
+  static final String UNPUBLISHED = """
+    SELECT id, status_version FROM members WHERE published_version < status_version LIMIT $1""";
+  /** The cache holds the member's status at version $2: done up to it; tell every instance. */
+  static final String MARK_PUBLISHED = """
+    WITH done AS (
+      UPDATE members SET published_version = $2 WHERE id = $1 AND published_version < $2 RETURNING 1)
+    SELECT pg_notify($3, $4) FROM done""";
+
   private final Pool pool;
 
   public MemberRepository(Pool pool) {
@@ -46,11 +55,36 @@ public final class MemberRepository {
   }
 
   public Future<Member> find(String id) {
-    return pool.preparedQuery(FIND).execute(Tuple.of(id)).map(MemberRepository::first);
+    return find(pool, id);
   }
 
-  public Future<Member> setStatus(String id, String status) {
-    return pool.preparedQuery(SET_STATUS).execute(Tuple.of(id, status)).map(MemberRepository::first);
+  static Future<Member> find(io.vertx.sqlclient.SqlClient client, String id) {
+    return client.preparedQuery(FIND).execute(Tuple.of(id)).map(MemberRepository::first);
+  }
+
+  /**
+   * The status change, and in the same transaction, for a suspension (it takes access away), a
+   * NOTIFY on {@code pendingChannel} naming the member and the new version (see {@link MemberStatus}).
+   */
+  public Future<Member> setStatus(String id, String status, String pendingChannel) {
+    return pool.withTransaction(conn -> conn.preparedQuery(SET_STATUS).execute(Tuple.of(id, status))
+      .map(MemberRepository::first)
+      .compose(m -> m == null || !Member.SUSPENDED.equals(m.status()) ? Future.succeededFuture(m)
+        : conn.preparedQuery(io.openbureau.cache.CacheRepair.NOTIFY)
+          .execute(Tuple.of(pendingChannel, MemberStatus.notification(m.id(), m.statusVersion()))).map(m)));
+  }
+
+  /** Member id and status version still to publish, at most {@code limit}. */
+  Future<java.util.Map<String, Long>> unpublished(int limit) {
+    return pool.preparedQuery(UNPUBLISHED).execute(Tuple.of(limit)).map(rows -> {
+      java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+      rows.forEach(r -> out.put(r.getString("id"), r.getLong("status_version")));
+      return out;
+    });
+  }
+
+  Future<Void> markPublished(String id, long version, String channel, String payload) {
+    return pool.preparedQuery(MARK_PUBLISHED).execute(Tuple.of(id, version, channel, payload)).mapEmpty();
   }
 
   private static Member first(RowSet<Row> rows) {

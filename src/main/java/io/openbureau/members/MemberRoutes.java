@@ -50,7 +50,7 @@ public final class MemberRoutes {
     repository.insert(id, name)
       .compose(m -> m == null
         ? Future.failedFuture(ApiError.conflict("member_exists", "a member with id " + id + " already exists"))
-        : status.publish(m).map(m))
+        : published(ctx.vertx(), m))
       .onSuccess(m -> {
         ctx.response().putHeader("Location", "/v1/members/" + m.id());
         Requests.json(ctx, 201, m.toJson());
@@ -83,14 +83,25 @@ public final class MemberRoutes {
       .onFailure(ctx::fail);
   }
 
-  /** Postgres first (the record), then the shared status every instance reads on each request. */
+  /**
+   * Postgres first (the record, and for a suspension a notification to every instance, in one
+   * transaction), then the shared status every instance reads on each request (see {@link MemberStatus}).
+   */
   private void changeStatus(RoutingContext ctx, String newStatus) {
     String id = Requests.path(ctx, "id");
-    repository.setStatus(id, newStatus)
+    status.change(id, newStatus)
       .compose(m -> m == null
         ? Future.failedFuture(ApiError.notFound("unknown_member", "no member with id " + id))
-        : status.publish(m).map(m))
+        : published(ctx.vertx(), m))
       .onSuccess(m -> Requests.json(ctx, 200, m.toJson()))
       .onFailure(ctx::fail);
+  }
+
+  /** The member once its status is in the cache; 503 when it could not be written (it will be, by itself). */
+  private Future<Member> published(io.vertx.core.Vertx vertx, Member m) {
+    return status.publish(m).map(m).recover(e -> status.awaitAnnounced(vertx, m)
+      .transform(ignored -> Future.failedFuture(ApiError.unavailable("unavailable",
+        "the member's status was saved but could not be published yet; the bureau publishes it by itself as soon as"
+          + " its cache is reachable, and retrying the request is safe"))));
   }
 }
