@@ -685,7 +685,7 @@ public final class AuditWriter {
 
   /** 503 {@code audit_unavailable}: the row is not in the log, nothing was served. */
   public static ApiError unavailable() {
-    return ApiError.unavailable("audit_unavailable",
-      "the access log cannot record this request right now; nothing was served, retry later");
+    return ApiError.dependencyUnavailable("audit_unavailable", "postgres",
+      "is unavailable: the access log cannot record this request; nothing was served, retry later");
   }
 }

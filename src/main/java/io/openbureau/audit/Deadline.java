@@ -90,8 +90,8 @@ public final class Deadline {
 
   /** The answer when {@code dependency} did not answer within the request's budget. */
   public static ApiError late(String dependency) {
-    return ApiError.unavailable("unavailable",
-      dependency + " did not answer in time; nothing was served, retry later");
+    return ApiError.dependencyUnavailable("unavailable", dependency,
+      "did not answer in time; nothing was served, retry later");
   }
 
   /** The request is answered: the timer goes. */

@@ -4,6 +4,7 @@ import io.openbureau.http.ApiError;
 import io.openbureau.members.MemberStatus;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
 
 import java.util.List;
 import java.util.Set;
@@ -62,7 +63,9 @@ public final class Guards {
       } else if (Role.LENDER.equals(role)) {
         members.isActive(p.subject()).onComplete(ar -> {
           if (ar.failed()) {
-            ctx.fail(ApiError.unavailable("unavailable", "member status cannot be checked; retry later"));
+            // 503 naming the dependency that failed (FailureHandler reads it off the cause: the
+            // re-read from Postgres, or Redis), logged once per outage
+            ctx.fail(ar.cause() instanceof ApiError api ? api : new HttpException(503, ar.cause()));
           } else if (!ar.result()) {
             ctx.fail(ApiError.forbidden("the calling member is not an active member of the bureau"));
           } else {

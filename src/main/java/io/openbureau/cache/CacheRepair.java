@@ -65,6 +65,9 @@ public final class CacheRepair extends VerticleBase {
   private boolean dropped;
   private boolean closingListener;
   private long tickStarted;
+  private long poolSince;
+  /** A replacement for a stuck read was logged; reset once a pass starts normally. */
+  private boolean replacing;
   private long heartbeats;
 
   public CacheRepair(BureauConfig config, PendingChanges pending, long intervalMillis,
@@ -96,9 +99,12 @@ public final class CacheRepair extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = Database.pool(vertx, config.postgres(), 2);
+    poolSince = System.nanoTime();
     redis = RedisStore.create(vertx, config.redis());
     sources = outboxes.apply(pool, redis);
     pending.reads(pool);
+    io.vertx.core.Context context = vertx.getOrCreateContext();
+    pending.onReadStuck(() -> context.runOnContext(v -> readStuck()));
     listen();
     timer = vertx.setPeriodic(0, intervalMillis, id -> tick());
     return Future.succeededFuture();
@@ -193,12 +199,10 @@ public final class CacheRepair extends VerticleBase {
       if (System.nanoTime() - tickStarted < tickTimeoutMillis() * 1_000_000L) {
         return;
       }
-      LOG.warn("a cache repair pass got no answer from Postgres in {} ms; replacing its connections", tickTimeoutMillis());
-      Pool stuck = pool;
-      pool = Database.pool(vertx, config.postgres(), 2);
-      sources = outboxes.apply(pool, redis);
-      pending.reads(pool);
-      stuck.close();
+      if (!replacing) {
+        LOG.warn("a cache repair pass got no answer from Postgres in {} ms; replacing its connections", tickTimeoutMillis());
+      }
+      replacePool();
     }
     ticking = true;
     tickStarted = System.nanoTime();
@@ -217,11 +221,47 @@ public final class CacheRepair extends VerticleBase {
         if (ar.failed() && !failing) {
           failing = true;
           LOG.warn("cache repair cannot run ({}); retried every {} ms", ar.cause().getMessage(), intervalMillis);
-        } else if (ar.succeeded() && failing) {
+        }
+        if (ar.succeeded()) {
+          replacing = false;
+        }
+        if (ar.succeeded() && failing) {
           failing = false;
           LOG.info("cache repair runs again");
         }
       });
+  }
+
+  /**
+   * New connections for the repair loop and the re-reads of suspect keys; the old pool is closed,
+   * which fails whatever still waits on its (presumably half-open) connections.
+   */
+  private void replacePool() {
+    Pool stuck = pool;
+    pool = Database.pool(vertx, config.postgres(), 2);
+    poolSince = System.nanoTime();
+    sources = outboxes.apply(pool, redis);
+    pending.reads(pool);
+    ticking = false;
+    stuck.close();
+  }
+
+  /**
+   * A request's re-read got no answer ({@link PendingChanges#readStuck}): replace the pool now,
+   * unless it is younger than such a read's timeout (the stuck read then ran on the old one). Logged
+   * once per run of replacements.
+   */
+  private void readStuck() {
+    if (stopped || System.nanoTime() - poolSince < VersionedCache.REFRESH_TIMEOUT_MILLIS * 1_000_000L) {
+      return;
+    }
+    if (!replacing) {
+      replacing = true;
+      LOG.warn("a re-read of a suspect key got no answer from Postgres in {} ms; replacing the repair loop's connections",
+        VersionedCache.REFRESH_TIMEOUT_MILLIS);
+    }
+    replacePool();
+    tick();
   }
 
   private record Due(Outbox outbox, String ref) {

@@ -64,6 +64,24 @@ public final class PendingChanges {
     this.reads = client;
   }
 
+  private volatile Runnable onReadStuck;
+
+  /**
+   * A re-read on {@link #reads()} got no answer in time: its connection is presumably half-open
+   * (a blackholed or frozen link; once the link is back such a connection still never answers), so
+   * the repair loop replaces its pool at once rather than after a stuck pass of its own. Any thread.
+   */
+  public void readStuck() {
+    Runnable r = onReadStuck;
+    if (r != null) {
+      r.run();
+    }
+  }
+
+  void onReadStuck(Runnable action) {
+    this.onReadStuck = action;
+  }
+
   /** Whether the cached value of {@code ref} must be re-read from Postgres before it is trusted. */
   public boolean suspect(String ref) {
     return !trustRedis && (!trusted() || pending.containsKey(ref));

@@ -174,6 +174,35 @@ public final class VersionedCache {
     });
   }
 
+  /**
+   * {@link #republish} for a request (the re-read of a suspect key), bounded by
+   * {@link #REFRESH_TIMEOUT_MILLIS}. Past it, fails with 503 {@code unavailable} naming the
+   * dependency that had not answered ({@code postgres} while the read is out, {@code redis} before
+   * and after it); when that was the Postgres read, {@code readStuck} is told (its connection is
+   * presumably half-open, see {@link CacheRepair}).
+   */
+  public Future<Void> refresh(String key, Supplier<Future<Loaded>> loader, Runnable readStuck) {
+    java.util.concurrent.atomic.AtomicReference<String> waitingOn = new java.util.concurrent.atomic.AtomicReference<>("redis");
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    Supplier<Future<Loaded>> tracked = () -> {
+      waitingOn.set("postgres");
+      return loader.get().andThen(ar -> waitingOn.set("redis"));
+    };
+    return republish(key, tracked, 0).andThen(ar -> done.set(true)).<Void>mapEmpty()
+      .timeout(REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
+      .recover(e -> {
+        if (done.get()) {
+          return Future.failedFuture(e);
+        }
+        String dependency = waitingOn.get();
+        if ("postgres".equals(dependency) && readStuck != null) {
+          readStuck.run();
+        }
+        return Future.failedFuture(io.openbureau.http.ApiError.dependencyUnavailable("unavailable", dependency,
+          "did not answer in time; retry later"));
+      });
+  }
+
   private Future<Response> fill(String key, Loaded loaded, String generation, long ttlMillis) {
     return redis.eval(SET, List.of(key, generationKey(key)),
       List.of(Long.toString(loaded.version()), loaded.payload(), generation, Long.toString(ttlMillis)));

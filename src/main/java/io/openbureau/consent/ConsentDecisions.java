@@ -137,8 +137,7 @@ public final class ConsentDecisions {
       ? () -> load(borrowerKey, lenderId, purpose)
       : () -> ConsentRepository.slot(reads, borrowerKey, lenderId, purpose)
         .map(slot -> new VersionedCache.Loaded(slot.version(), payload(slot)));
-    return cache.republish(key(borrowerKey, lenderId, purpose), read, 0)
-      .<Void>mapEmpty().timeout(VersionedCache.REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return cache.refresh(key(borrowerKey, lenderId, purpose), read, pending::readStuck);
   }
 
   /**

@@ -18,10 +18,18 @@ public class ApiError extends RuntimeException {
   private final String title;
   private final List<FieldError> errors;
   private final Map<String, String> headers;
+  /** The dependency ({@code postgres}, {@code redis}) a 503 is about, or null. */
+  private final String dependency;
 
   public ApiError(int status, String code, String title, String detail, List<FieldError> errors,
                   Map<String, String> headers) {
+    this(status, code, title, detail, errors, headers, null);
+  }
+
+  private ApiError(int status, String code, String title, String detail, List<FieldError> errors,
+                   Map<String, String> headers, String dependency) {
     super(detail, null, false, false);
+    this.dependency = dependency;
     this.status = status;
     this.code = code;
     this.title = title;
@@ -71,7 +79,25 @@ public class ApiError extends RuntimeException {
 
   /** 503 {@code unavailable} naming the dependency that failed ({@code postgres}, {@code redis}). */
   public static ApiError dependencyUnavailable(String dependency) {
-    return unavailable("unavailable", dependency + " is unavailable; retry later");
+    return dependencyUnavailable("unavailable", dependency, "is unavailable; retry later");
+  }
+
+  /**
+   * 503 {@code code} whose detail starts with the dependency's name ({@code postgres} is also called
+   * the database), followed by {@code what}; {@link #dependency()} names it for whoever maps it further.
+   */
+  public static ApiError dependencyUnavailable(String code, String dependency, String what) {
+    return new ApiError(503, code, "Service unavailable", named(dependency) + " " + what, null,
+      Map.of("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)), dependency);
+  }
+
+  private static String named(String dependency) {
+    return "postgres".equals(dependency) ? "postgres (the database)" : dependency;
+  }
+
+  /** The dependency ({@code postgres}, {@code redis}) this 503 is about, or null when it names none. */
+  public String dependency() {
+    return dependency;
   }
 
   public int status() {

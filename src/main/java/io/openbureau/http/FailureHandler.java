@@ -201,7 +201,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
    * reports most of them as stackless exceptions whose class names no dependency, so the client
    * library's package, the message and the refused port decide.
    */
-  String unavailableDependency(Throwable failure) {
+  public String unavailableDependency(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String dependency = dependencyOf(t);
       if (dependency != null) {
@@ -214,6 +214,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
   private String dependencyOf(Throwable t) {
     String type = t.getClass().getName();
     String message = t.getMessage() == null ? "" : t.getMessage();
+    if (t instanceof ApiError api) {
+      return api.status() == 503 ? api.dependency() : null;
+    }
     if (t instanceof PgException pg) {
       return postgresUnavailable(pg.getSqlState()) ? "postgres" : null;
     }

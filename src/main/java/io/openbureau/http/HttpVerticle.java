@@ -127,6 +127,7 @@ public final class HttpVerticle extends VerticleBase {
       }
     });
 
+    FailureHandler failures = new FailureHandler(config);
     MemberRepository memberRepository = new MemberRepository(pool);
     MemberStatus memberStatus = new MemberStatus(redis, memberRepository, pending);
     TokenVerifier verifier = new TokenVerifier(vertx, issuers, config.auth().clockSkewSeconds(),
@@ -149,7 +150,7 @@ public final class HttpVerticle extends VerticleBase {
     InquiryService inquiries = new InquiryService(pool, redis,
       new ConsentDecisions(new io.openbureau.consent.ConsentRepository(pool), redis, pending), scores, memberStatus,
       InquirySettings.from(config), registry);
-    new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry).mount(routes);
+    new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry, failures).mount(routes);
     ComplianceSettings compliance = ComplianceSettings.from(config);
     // the access-log reads get their own sessions, planned generically: a custom plan of a query
     // over every monthly partition costs milliseconds to plan, each time, while the generic plan
@@ -173,7 +174,6 @@ public final class HttpVerticle extends VerticleBase {
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
-    FailureHandler failures = new FailureHandler(config);
     router.route().failureHandler(failures);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, failures);

@@ -11,6 +11,8 @@ import io.openbureau.auth.Role;
 import io.openbureau.auth.Subjects;
 import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.http.ApiError;
+import io.openbureau.http.FailureHandler;
+import io.openbureau.http.OutageLog;
 import io.openbureau.http.InputGuard;
 import io.openbureau.http.RequestIds;
 import io.openbureau.http.RouteMounter;
@@ -58,11 +60,13 @@ public final class InquiryRoutes {
   private final BorrowerKeys keys;
   private final ReportReader reports;
   private final MeterRegistry registry;
+  private final FailureHandler failures;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
   public InquiryRoutes(InquiryService service, AuditWriter audit, BorrowerKeys keys, ReportReader reports,
-                       MeterRegistry registry) {
+                       MeterRegistry registry, FailureHandler failures) {
+    this.failures = failures;
     this.service = service;
     this.audit = audit;
     this.keys = keys;
@@ -123,9 +127,9 @@ public final class InquiryRoutes {
             // the budget is spent: no time left to commit a row, so none is written; nothing served
             finish(ctx, started, ar.cause(), deadline);
           } else if (ar.failed()) {
-            // Redis could not decide: record the attempt, answer 503
+            // Redis (or a re-read from Postgres) could not decide: record the attempt, answer 503
             record(ctx, id, draft.decided(AccessLogEntry.DENIED, "unavailable", null, null), started,
-              ApiError.unavailable("unavailable", "the bureau cannot decide right now; retry later"), null, deadline);
+              unavailable(ar.cause(), "the bureau cannot decide right now; retry later"), null, deadline);
           } else {
             answer(ctx, id, draft, ask, ar.result(), started, deadline);
           }
@@ -171,7 +175,7 @@ public final class InquiryRoutes {
       if (read.failed()) {
         service.forget(ask.borrowerKey(), person);
         finish(ctx, started, deadline.remainingNanos() <= 0 ? read.cause()
-          : ApiError.unavailable("unavailable", "the report cannot be read right now"), deadline);
+          : unavailable(read.cause(), "the report cannot be read right now"), deadline);
         return;
       }
       audit.append(id, granted, deadline).onComplete(logged -> {
@@ -233,7 +237,39 @@ public final class InquiryRoutes {
   private void finish(RoutingContext ctx, String outcome, long started, Throwable error, Deadline deadline) {
     deadline.cancel();
     count(outcome, started);
-    ctx.fail(error);
+    ctx.fail(answer(error));
+  }
+
+  /**
+   * The one place an inquiry's failure becomes its answer. Whatever Postgres failed to do on the
+   * inquiry's path (the access-log commit, the re-read of a suspect member or consent, a fill, the
+   * window rebuild, the report), the attempt cannot be recorded durably: 503 {@code audit_unavailable}
+   * naming postgres (API.md), the uncertain commit's own answer kept as it is. A Redis failure stays
+   * 503 {@code unavailable} naming redis (mapped by {@link FailureHandler}); any other answer as it is.
+   */
+  private Throwable answer(Throwable error) {
+    if (error instanceof ApiError api && (api.status() != 503 || "audit_unavailable".equals(api.code()))) {
+      return api;
+    }
+    if (!"postgres".equals(failures.unavailableDependency(error))) {
+      return error;
+    }
+    if (!(error instanceof ApiError)) {
+      OutageLog.POSTGRES.failed("POST /v1/inquiries", error); // once per outage, as FailureHandler would
+    }
+    return AuditWriter.unavailable();
+  }
+
+  /** The failure itself when it names its dependency (an ApiError 503 or a connection failure), else {@code detail}. */
+  private ApiError unavailable(Throwable cause, String detail) {
+    if (cause instanceof ApiError api && api.status() == 503) {
+      return api;
+    }
+    String dependency = failures.unavailableDependency(cause);
+    if (dependency != null && !dependency.equals("a dependency")) {
+      return ApiError.dependencyUnavailable(dependency);
+    }
+    return ApiError.unavailable("unavailable", detail);
   }
 
   private void count(String outcome, long started) {

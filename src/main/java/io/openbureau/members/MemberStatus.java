@@ -84,8 +84,7 @@ public final class MemberStatus {
     io.vertx.sqlclient.SqlClient reads = pending.reads();
     java.util.function.Supplier<Future<VersionedCache.Loaded>> read = reads == null ? () -> load(memberId)
       : () -> MemberRepository.find(reads, memberId).map(MemberStatus::loaded);
-    return cache.republish(key(memberId), read, 0).<Void>mapEmpty()
-      .timeout(VersionedCache.REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return cache.refresh(key(memberId), read, pending::readStuck);
   }
 
   public Future<Boolean> isActive(String memberId) {
