@@ -186,7 +186,10 @@ public final class VersionedCache {
     java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
     Supplier<Future<Loaded>> tracked = () -> {
       waitingOn.set("postgres");
-      return loader.get().andThen(ar -> waitingOn.set("redis"));
+      // a read on a pool closed under it (replaced as stuck, see CacheRepair) is Postgres's failure
+      return loader.get().andThen(ar -> waitingOn.set("redis")).recover(e -> Future.failedFuture(
+        "Pool closed".equals(e.getMessage()) ? io.openbureau.http.ApiError.dependencyUnavailable("unavailable",
+          "postgres", "did not answer in time; retry later") : e));
     };
     return republish(key, tracked, 0).andThen(ar -> done.set(true)).<Void>mapEmpty()
       .timeout(REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
