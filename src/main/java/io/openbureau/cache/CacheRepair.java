@@ -32,6 +32,10 @@ import java.util.function.BiFunction;
  *   then a republish of each of them from Postgres, marked done once Redis has it. Every instance
  *   does this; the versioned compare-and-set makes concurrent replays harmless. Nothing pending:
  *   one indexed query that finds nothing per outbox.</li>
+ *   <li>Its pool also serves the requests' re-reads of suspect keys ({@link PendingChanges#reads}).
+ *   A re-read that gets no answer in {@link VersionedCache#REFRESH_TIMEOUT_MILLIS} (a connection
+ *   left half-open by a blackholed or frozen link never answers, even once the link is back)
+ *   replaces the pool at once, so the bureau recovers within about a second of a restore.</li>
  * </ul>
  * Failures are logged once when repairs start failing and once when they succeed again, never per
  * attempt.
@@ -66,7 +70,7 @@ public final class CacheRepair extends VerticleBase {
   private boolean closingListener;
   private long tickStarted;
   private long poolSince;
-  /** A replacement for a stuck read was logged; reset once a pass starts normally. */
+  /** A replacement for a stuck read was logged; reset once a pass succeeds. */
   private boolean replacing;
   private long heartbeats;
 

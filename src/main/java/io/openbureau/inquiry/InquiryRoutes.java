@@ -110,7 +110,8 @@ public final class InquiryRoutes {
    * One deadline per inquiry (audit.commitTimeoutMillis): the id, the Redis scripts, the fills and
    * window rebuild from Postgres, the report and the access-log commit all run within it, so the
    * answer never comes later than the budget, whatever hangs; past it the answer is 503
-   * (audit_unavailable, or unavailable naming the dependency that did not answer), and the row,
+   * (audit_unavailable naming postgres for any Postgres failure, unavailable naming redis for a
+   * Redis one: see answer(Throwable)), and the row,
    * if still unsent, is never written (see AuditWriter).
    */
   private void decide(RoutingContext ctx, AccessLogEntry.Draft draft, Ask ask, long started, Deadline deadline) {

@@ -21,8 +21,9 @@ import java.util.List;
  * again, so the answer is always judged by the script against the cache's newest state).
  *
  * <p>Every step runs within the inquiry's {@link Deadline} (the same budget its access-log commit
- * must fit in): a frozen Postgres or Redis makes the inquiry fail with 503 {@code unavailable}
- * naming it when the budget is spent, never later. A fill given up on goes on by itself and may
+ * must fit in): a frozen Postgres or Redis makes the inquiry fail with 503 naming it when the
+ * budget is spent, never later ({@code audit_unavailable} for Postgres, {@code unavailable} for
+ * Redis, mapped in {@link InquiryRoutes}). A fill given up on goes on by itself and may
  * still land in the cache (fills are versioned, so a late fill is as good as an early one).
  */
 public final class InquiryService {
