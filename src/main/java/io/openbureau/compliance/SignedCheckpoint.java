@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.spec.RSAPublicKeySpec;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -61,14 +60,7 @@ public record SignedCheckpoint(String jws, String kid, String chainId, long chai
       throw new Invalid("bad_signature", "crit is not understood");
     }
     PublicKey key = key(jwks, header.getValue("kid"));
-    try {
-      Signature sig = Signature.getInstance("SHA256withRSA");
-      sig.initVerify(key);
-      sig.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
-      if (!sig.verify(Base64.getUrlDecoder().decode(parts[2]))) {
-        throw new Invalid("bad_signature", "the signature does not verify with key " + header.getValue("kid"));
-      }
-    } catch (GeneralSecurityException | IllegalArgumentException e) {
+    if (!ReceiptSigner.rs256Valid(parts, key)) {
       throw new Invalid("bad_signature", "the signature does not verify with key " + header.getValue("kid"));
     }
     // signed by the bureau: now the claims must be a checkpoint's

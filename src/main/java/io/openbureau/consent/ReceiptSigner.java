@@ -157,15 +157,28 @@ public final class ReceiptSigner {
       if (key == null || !"RS256".equals(header.getValue("alg")) || header.containsKey("crit")) {
         return null;
       }
-      Signature sig = Signature.getInstance("SHA256withRSA");
-      sig.initVerify(key);
-      sig.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
-      if (!sig.verify(Base64.getUrlDecoder().decode(parts[2]))) {
+      if (!rs256Valid(parts, key)) {
         return null;
       }
       return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return null;
+    }
+  }
+
+  /**
+   * Blocking (RSA): whether a compact JWS, split in its three parts, carries a valid RS256
+   * signature by {@code key}. The one signature check of every JWS the bureau verifies (receipts,
+   * checkpoints, chain ends, anchors, and the offline {@code verify-proof}).
+   */
+  public static boolean rs256Valid(String[] parts, java.security.PublicKey key) {
+    try {
+      Signature sig = Signature.getInstance("SHA256withRSA");
+      sig.initVerify(key);
+      sig.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+      return sig.verify(Base64.getUrlDecoder().decode(parts[2]));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      return false;
     }
   }
 
