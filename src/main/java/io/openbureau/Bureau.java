@@ -75,6 +75,7 @@ public final class Bureau {
     int instances = config.http().instances() > 0 ? config.http().instances()
       : Math.max(1, Runtime.getRuntime().availableProcessors());
     return vertx.executeBlocking(() -> {
+        io.openbureau.config.BusinessTime.configure(io.openbureau.config.BusinessTime.from(config));
         io.openbureau.furnishing.CrashHook.arm(config); // a test hook: refused outside env test
         return TrustedIssuers.load(vertx, config.auth()); // fail fast on bad keys
       })
