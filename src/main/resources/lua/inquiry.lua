@@ -1,69 +1,112 @@
--- The inquiry hot path's one Redis round trip for the person (all keys share the person's hash tag).
+-- The inquiry's one decision, on the person's hash tag (all keys share it). The consent rule lives
+-- here and nowhere else: every decision (the inquiry, ConsentDecisions' callers) runs this script.
 -- KEYS[1] consent slot (VersionedCache "<v>|<consentId>|<scope>|<expiresMs>" or "<v>|NONE")
--- KEYS[2] score (VersionedCache "<v>|<json>")
--- KEYS[3] inquiry window: sorted set, member "<G|D>|<lenderId>|<inquiryId>", score = time in ms
+-- KEYS[2] score (VersionedCache "<v>|<json>", the json with "relationships": sorted lender ids)
+-- KEYS[3] window: hash of "l:<lender>" = last GRANTED HARD time ms, "d:<epochDay>" = GRANTED HARD
+--         inquiries that UTC day (see inquiry.InquiryCache for the layout and its bound)
 -- KEYS[4] window marker: present while the window is known to hold the access log's rows
--- ARGV[1] now (ms), ARGV[2] requested scope, ARGV[3] lender id, ARGV[4] inquiry id,
--- ARGV[5] 'record' (judge consent, record the inquiry, count) or 'peek' (count only),
--- ARGV[6] window ttl ms, ARGV[7..9] window lengths ms (short, medium, long), ARGV[10] inquiries window ms
+-- ARGV[1] now ms, ARGV[2] requested scope, ARGV[3] lender id,
+-- ARGV[4] mode: 'record' (decide, record a GRANTED HARD, count), 'judge' (decide only), 'peek' (count only)
+-- ARGV[5] type HARD|SOFT, ARGV[6] '1' when an existing account may stand in for a consent,
+-- ARGV[7] window ttl ms, ARGV[8..10] distinct-lender windows ms (short, medium, long), ARGV[11] day buckets
 -- Returns {'MISS', consentMissing, scoreMissing, windowMissing} without changing anything when a
 -- piece must first be filled from Postgres, else
--- {'OK', decision, reason, consentId, score, distinctShort, distinctMedium, distinctLong, inquiries, member}.
+-- {'OK', decision, reason, consentId, basis, score, short, medium, long, inquiries, takeBack}
+-- (takeBack: '' or "<previous l: value or ''>|<day>", for window_forget.lua).
 local now = tonumber(ARGV[1])
-local record = ARGV[5] == 'record'
-local consent = false
-local decision, reason, consentId = 'DENIED', 'no_consent', ''
-if record then
-  consent = redis.call('GET', KEYS[1])
-  if consent then
+local mode = ARGV[4]
+local lender = ARGV[3]
+local decision, reason, consentId, basis = 'DENIED', 'no_consent', '', ''
+local consentMissing, scoreMissing, windowMissing = 0, 0, 0
+local score = false
+if mode ~= 'peek' then
+  local consent = redis.call('GET', KEYS[1])
+  if not consent then
+    consentMissing = 1
+  else
     local payload = string.match(consent, '^%d+|(.*)$')
     local id, scope, expires = string.match(payload or '', '^([^|]+)|([^|]+)|(%d+)$')
     if id then
       if tonumber(expires) <= now then
         reason = 'expired'
       elseif scope == ARGV[2] or (scope == 'REPORT' and ARGV[2] == 'SCORE') then
-        decision, reason, consentId = 'GRANTED', '', id
+        decision, reason, consentId, basis = 'GRANTED', '', id, 'CONSENT'
       else
         reason = 'scope'
       end
     end
   end
-end
-local score = false
-if decision == 'GRANTED' then
-  score = redis.call('GET', KEYS[2])
-end
-local ready = redis.call('EXISTS', KEYS[4]) == 1
-if (record and not consent) or (decision == 'GRANTED' and not score) or not ready then
-  return {'MISS', (record and not consent) and 1 or 0, (decision == 'GRANTED' and not score) and 1 or 0,
-          ready and 0 or 1}
-end
-local member = ''
-if record then
-  member = string.sub(decision, 1, 1) .. '|' .. ARGV[3] .. '|' .. ARGV[4]
-  redis.call('ZADD', KEYS[3], now, member)
-  redis.call('PEXPIRE', KEYS[3], ARGV[6])
-end
-local long = tonumber(ARGV[9])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now - long))
-local entries = redis.call('ZRANGEBYSCORE', KEYS[3], now - long, '+inf', 'WITHSCORES')
-local latest = {}
-local inquiries = 0
-local inquiryWindow = now - tonumber(ARGV[10])
-for i = 1, #entries, 2 do
-  local at = tonumber(entries[i + 1])
-  local kind, lender = string.match(entries[i], '^(%a)|([^|]+)|')
-  if at >= inquiryWindow then
-    inquiries = inquiries + 1
-  end
-  if kind == 'G' and (latest[lender] == nil or latest[lender] < at) then
-    latest[lender] = at
+  -- the score: served when GRANTED (not needed to judge), read for its relationships otherwise
+  if (decision == 'GRANTED' and mode == 'record') or (decision ~= 'GRANTED' and ARGV[6] == '1') then
+    score = redis.call('GET', KEYS[2])
+    if not score then
+      scoreMissing = 1
+    elseif decision ~= 'GRANTED' and consentMissing == 0 then
+      -- an existing credit relationship (read only when no consent already allows it)
+      local ok, j = pcall(cjson.decode, string.match(score, '^%d+|(.*)$') or '')
+      if ok and type(j) == 'table' and type(j.relationships) == 'table' then
+        for _, l in ipairs(j.relationships) do
+          if l == lender then
+            decision, reason, consentId, basis = 'GRANTED', '', '', 'EXISTING_ACCOUNT'
+            break
+          end
+        end
+      end
+    end
   end
 end
-local short, medium, longCount = 0, 0, 0
-for _, at in pairs(latest) do
-  if at >= now - tonumber(ARGV[7]) then short = short + 1 end
-  if at >= now - tonumber(ARGV[8]) then medium = medium + 1 end
-  longCount = longCount + 1
+if mode ~= 'judge' and redis.call('EXISTS', KEYS[4]) == 0 then
+  windowMissing = 1
 end
-return {'OK', decision, reason, consentId, score or '', short, medium, longCount, inquiries, member}
+if consentMissing == 1 or scoreMissing == 1 or windowMissing == 1 then
+  return {'MISS', consentMissing, scoreMissing, windowMissing}
+end
+if mode == 'judge' then
+  return {'OK', decision, reason, consentId, basis, score or '', 0, 0, 0, 0, ''}
+end
+local day = math.floor(now / 86400000)
+local fields = redis.call('HGETALL', KEYS[3])
+local h = {}
+for i = 1, #fields, 2 do
+  h[fields[i]] = fields[i + 1]
+end
+local takeBack = ''
+if mode == 'record' and decision == 'GRANTED' and ARGV[5] == 'HARD' then
+  local lf = 'l:' .. lender
+  local own = h[lf]
+  takeBack = (own or '') .. '|' .. day
+  if not own or tonumber(own) < now then
+    redis.call('HSET', KEYS[3], lf, now)
+    h[lf] = tostring(now)
+  end
+  h['d:' .. day] = tostring(redis.call('HINCRBY', KEYS[3], 'd:' .. day, 1))
+  redis.call('PEXPIRE', KEYS[3], ARGV[7])
+end
+local short, medium, long = now - tonumber(ARGV[8]), now - tonumber(ARGV[9]), now - tonumber(ARGV[10])
+local firstDay = day - tonumber(ARGV[11]) + 1
+local s, m, l, inquiries = 0, 0, 0, 0
+local stale = {}
+for f, v in pairs(h) do
+  local kind = string.sub(f, 1, 2)
+  if kind == 'l:' then
+    local at = tonumber(v) or 0
+    if at >= long then
+      l = l + 1
+      if at >= medium then m = m + 1 end
+      if at >= short then s = s + 1 end
+    else
+      stale[#stale + 1] = f
+    end
+  elseif kind == 'd:' then
+    local d = tonumber(string.sub(f, 3))
+    if d and d >= firstDay then
+      inquiries = inquiries + (tonumber(v) or 0)
+    else
+      stale[#stale + 1] = f
+    end
+  end
+end
+if #stale > 0 then
+  redis.call('HDEL', KEYS[3], unpack(stale))
+end
+return {'OK', decision, reason, consentId, basis, score or '', s, m, l, inquiries, takeBack}

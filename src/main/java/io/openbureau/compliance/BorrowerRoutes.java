@@ -100,6 +100,7 @@ public final class BorrowerRoutes {
           items.add(new JsonObject().put("id", Long.toString(r.getLong("id")))
             .put("at", r.getOffsetDateTime("at").toInstant().toString())
             .put("lenderId", r.getString("lender_id")).put("purpose", r.getString("purpose"))
+            .put("inquiryType", io.openbureau.inquiry.Purposes.type(r.getString("purpose")))
             .put("scope", r.getString("scope")).put("decision", r.getString("decision"))
             .put("action", r.getString("action")));
         }

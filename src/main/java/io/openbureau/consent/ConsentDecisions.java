@@ -9,11 +9,9 @@ import io.openbureau.identity.BorrowerKeys;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Whether a lender may look at a person's data for a purpose and scope, right now: the consent
@@ -43,7 +41,7 @@ import java.util.UUID;
  *   revoke, and VersionedCache guarantees no racing fill can put an older one back, even across a
  *   flush (see its javadoc).</li>
  *   <li>Expiry needs no publication: the entry carries {@code expiresAt}, judged against the
- *   request's time by {@link #judge} and {@code inquiry.lua}.</li>
+ *   request's time by {@code inquiry.lua} (the one place the consent rule lives).</li>
  * </ul>
  * A manual change in Postgres that bypasses this class is not published unless it also sets
  * {@code published = false} (then the repair loop publishes it within an interval): or flush the keys.
@@ -108,12 +106,16 @@ public final class ConsentDecisions {
     return redis.key("b:" + BorrowerKeys.hex(borrowerKey), "consent:" + lenderId + ":" + purpose);
   }
 
-  /** ALLOW with the consent's id, or DENY (no consent, expired, or a scope that does not cover). */
-  public Future<Decision> decide(byte[] borrowerKey, String lenderId, String purpose, String scope, Instant now) {
+  /**
+   * Makes sure the slot is in the cache (re-read first when suspect, see {@link #refreshIfSuspect};
+   * filled from Postgres on a miss). Only loads: the decision is the inquiry script's
+   * ({@code inquiry.lua}), the one place the consent rule lives.
+   */
+  public Future<Void> fill(byte[] borrowerKey, String lenderId, String purpose) {
     String key = key(borrowerKey, lenderId, purpose);
     return refreshIfSuspect(borrowerKey, lenderId, purpose)
       .compose(v -> cache.getOrLoad(key, () -> load(borrowerKey, lenderId, purpose), 0))
-      .map(entry -> judge(entry.payload(), scope, now));
+      .mapEmpty();
   }
 
   private Future<VersionedCache.Loaded> load(byte[] borrowerKey, String lenderId, String purpose) {
@@ -187,25 +189,4 @@ public final class ConsentDecisions {
       : slot.activeId() + "|" + slot.scope() + "|" + slot.expiresAt().toEpochMilli();
   }
 
-  static Decision judge(String payload, String scope, Instant now) {
-    if (payload == null || NONE.equals(payload)) {
-      return Decision.deny("no_consent");
-    }
-    String[] parts = payload.split("\\|");
-    if (parts.length != 3) {
-      return Decision.deny("no_consent");
-    }
-    if (Long.parseLong(parts[2]) <= now.toEpochMilli()) {
-      return Decision.deny("expired");
-    }
-    if (!covers(parts[1], scope)) {
-      return Decision.deny("scope");
-    }
-    return Decision.allow(UUID.fromString(parts[0]));
-  }
-
-  /** REPORT covers SCORE. */
-  static boolean covers(String granted, String requested) {
-    return granted.equals(requested) || (REPORT.equals(granted) && SCORE.equals(requested));
-  }
 }

@@ -2,7 +2,7 @@ package io.openbureau.consent;
 
 import java.util.UUID;
 
-/** The answer of {@link ConsentDecisions#decide}: ALLOW under one consent, or DENY with a reason. */
+/** A consent decision (as the inquiry script judges it): ALLOW under one consent, or DENY with a reason. */
 public record Decision(boolean allowed, UUID consentId, String reason) {
 
   public static Decision allow(UUID consentId) {

@@ -8,18 +8,28 @@ import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** The SQL of the inquiry feature: the access-log rows an inquiry window is rebuilt from. */
+/**
+ * The SQL of the inquiry feature: a person's inquiry window rebuilt from the access log, by the one
+ * counting rule (only GRANTED inquiries of a HARD purpose count), in the window's own fields (see
+ * {@link InquiryCache}): the last time per lender in 90 days, the count per UTC day in 30.
+ */
 final class InquiryRepository {
-  static final String WINDOW_ROWS = """
-    SELECT id, at, lender_id, decision FROM access_log
-    WHERE borrower_key = $1 AND at >= $2 AND action = 'INQUIRY' AND decision IN ('GRANTED', 'DENIED')
-      AND lender_id IS NOT NULL""";
-
-  record WindowRow(long id, long atMillis, String lenderId, String decision) {
-  }
+  static final String WINDOW = """
+    SELECT lender_id, NULL::bigint AS day, floor(extract(epoch FROM max(at)) * 1000)::bigint AS v
+    FROM access_log
+    WHERE borrower_key = $1 AND at >= $2 AND action = 'INQUIRY' AND decision = 'GRANTED' AND purpose = ANY($3)
+      AND lender_id IS NOT NULL
+    GROUP BY lender_id
+    UNION ALL
+    SELECT NULL, floor(extract(epoch FROM at) / 86400)::bigint AS day, count(*) AS v
+    FROM access_log
+    WHERE borrower_key = $1 AND at >= $4 AND action = 'INQUIRY' AND decision = 'GRANTED' AND purpose = ANY($3)
+      AND lender_id IS NOT NULL
+    GROUP BY 2""";
+  private static final String[] HARD = Purposes.HARD_PURPOSES.toArray(String[]::new);
 
   private final SqlClient pg;
 
@@ -27,15 +37,20 @@ final class InquiryRepository {
     this.pg = pg;
   }
 
-  Future<List<WindowRow>> windowRows(byte[] borrowerKey, Instant since) {
-    return pg.preparedQuery(WINDOW_ROWS).execute(Tuple.of(Buffer.buffer(borrowerKey), since.atOffset(ZoneOffset.UTC)))
-      .map(rows -> {
-        List<WindowRow> out = new ArrayList<>(rows.size());
-        for (Row r : rows) {
-          out.add(new WindowRow(r.getLong("id"), r.getOffsetDateTime("at").toInstant().toEpochMilli(),
-            r.getString("lender_id"), r.getString("decision")));
-        }
-        return out;
-      });
+  /** The window's fields ({@code l:<lender>} and {@code d:<epochDay>}) as the access log has them at {@code now}. */
+  Future<Map<String, Long>> window(byte[] borrowerKey, Instant now) {
+    long nowMs = now.toEpochMilli();
+    long firstDay = Math.floorDiv(nowMs, InquiryCache.DAY_MS) - InquiryCache.DAY_BUCKETS + 1;
+    Tuple args = Tuple.of(Buffer.buffer(borrowerKey),
+      Instant.ofEpochMilli(nowMs - InquiryCache.WINDOW_MS).atOffset(ZoneOffset.UTC), HARD,
+      Instant.ofEpochMilli(firstDay * InquiryCache.DAY_MS).atOffset(ZoneOffset.UTC));
+    return pg.preparedQuery(WINDOW).execute(args).map(rows -> {
+      Map<String, Long> out = new LinkedHashMap<>();
+      for (Row r : rows) {
+        String lender = r.getString("lender_id");
+        out.put(lender != null ? "l:" + lender : "d:" + r.getLong("day"), r.getLong("v"));
+      }
+      return out;
+    });
   }
 }

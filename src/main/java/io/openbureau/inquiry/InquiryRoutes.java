@@ -9,7 +9,6 @@ import io.openbureau.audit.Deadline;
 import io.openbureau.auth.Principal;
 import io.openbureau.auth.Role;
 import io.openbureau.auth.Subjects;
-import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.http.ApiError;
 import io.openbureau.http.FailureHandler;
 import io.openbureau.http.OutageLog;
@@ -34,26 +33,42 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code POST /v1/inquiries}: the loan-origination hot path.
- *
- * <p>Order: authenticate (token verified once, then cached) → role → read and validate the body
- * (bad input is still logged as an INVALID attempt by this lender) → one Redis round trip (member
- * status and rate limit; consent decision, score and over-borrowing window) → the access-log row
- * committed (group commit) → the answer. No answer, not even a denial, leaves before its row is
- * committed; a row that cannot be committed makes the answer 503 {@code audit_unavailable}.
+ * {@code POST /v1/inquiries}: the loan-origination hot path, one pipeline of small steps joined flat:
+ * <ol>
+ *   <li><b>Gate</b>: the token (verified once, then cached) → role lender → a valid member id →
+ *   the member ACTIVE and under its rate, one Redis script ({@code member_gate.lua}). Decided before
+ *   the body is looked at (the body is read meanwhile): a refused request answers 403
+ *   {@code forbidden} or 429 {@code rate_limited} whatever its body, and writes no access-log row.</li>
+ *   <li><b>Parse</b>: the contract's schema; control characters are 400 naming the field. An invalid
+ *   body is logged as INVALID, but the row holds nothing the client typed: only values from closed
+ *   lists and the field names the schema knows (any other name is {@value #UNKNOWN_FIELD}).</li>
+ *   <li><b>Decide</b>: one Redis script on the person's hash tag ({@code inquiry.lua}, the only
+ *   place the consent rule lives): consent or existing account, score, window (a GRANTED HARD
+ *   inquiry is recorded in it); fills from Postgres on a miss.</li>
+ *   <li><b>Record</b>: the access-log row, group-committed within the inquiry's {@link Deadline}.</li>
+ *   <li><b>Respond</b>.</li>
+ * </ol>
+ * Each step ends in an {@link Outcome}, and {@link #effect} is the one place an outcome becomes its
+ * row, its window change, its metric label and its answer. No answer, not even a denial, leaves
+ * before its row is committed; a row that cannot be committed makes the answer 503
+ * {@code audit_unavailable} (a cut-off commit says {@code Access-Log-Outcome: unknown}).
  *
  * <p>Denials for "no consent" and "unknown person" are the same response: the bureau does not
  * reveal whom it knows. The reason (no_consent, expired, scope) is in the access log only.
  */
 public final class InquiryRoutes {
   static final int BODY_LIMIT = 8 * 1024;
-  static final Set<String> PURPOSES = Set.of("LOAN_ORIGINATION", "ACCOUNT_REVIEW");
-  static final Set<String> SCOPES = Set.of(ConsentDecisions.SCORE, ConsentDecisions.REPORT);
+  static final String SCORE = "SCORE";
+  static final String REPORT = "REPORT";
+  static final Set<String> SCOPES = Set.of(SCORE, REPORT);
+  /** The field names of the schema (and "body" for the body as a whole): the only names a row may hold. */
   static final Set<String> FIELDS = Set.of("nationalId", "purpose", "scope");
+  static final String UNKNOWN_FIELD = "(unknown)";
 
   private final InquiryService service;
   private final AuditWriter audit;
@@ -82,163 +97,204 @@ public final class InquiryRoutes {
   record Ask(byte[] borrowerKey, String purpose, String scope) {
   }
 
+  /** One inquiry on its way through the pipeline (confined to its event loop). */
+  private static final class Attempt {
+    final RoutingContext ctx;
+    final long started;
+    final Deadline deadline;
+    final Instant now = Instant.now();
+    String lender;
+    Future<Long> id;
+    Ask ask;
+    InquiryCache.Person person;
+
+    Attempt(RoutingContext ctx, long started, Deadline deadline) {
+      this.ctx = ctx;
+      this.started = started;
+      this.deadline = deadline;
+    }
+  }
+
+  /** A step's early end: carries its outcome down the chain (no stack trace: it is not an error). */
+  private static final class Stop extends RuntimeException {
+    final transient Outcome outcome;
+
+    Stop(Outcome outcome) {
+      super(null, null, false, false);
+      this.outcome = outcome;
+    }
+  }
+
   void inquire(RoutingContext ctx) {
     long started = System.nanoTime();
-    Principal principal = Principal.of(ctx);
+    Attempt a = new Attempt(ctx, started, audit.deadline(started));
+    // the body is read while the gate decides; the gate's verdict comes first whatever the body holds
+    Future<Buffer> body = readBody(ctx.request());
+    gate(a)
+      .compose(v -> parse(a, body))
+      .compose(ask -> decide(a, ask))
+      .recover(e -> Future.succeededFuture(e instanceof Stop stop ? stop.outcome
+        : new Outcome.Unavailable(e, false)))
+      .compose(o -> record(a, o))
+      .onComplete(ar -> respond(a, ar.succeeded() ? ar.result() : effect(a, new Outcome.Unavailable(ar.cause(), false), 0)));
+  }
+
+  /** Gate: token → role → subject → member ACTIVE and under its rate (one Redis call). */
+  private Future<Void> gate(Attempt a) {
+    Principal principal = Principal.of(a.ctx);
     if (!principal.has(Role.LENDER)) {
-      ctx.request().resume();
-      ctx.fail(ApiError.forbidden("this operation needs the role lender"));
-      return;
+      return stop(new Outcome.Refused("this operation needs the role lender"));
     }
     if (!Subjects.validFor(Role.LENDER, principal.subject())) {
       // never a lender id, a Redis key or a log row made of something that is not a member id
-      ctx.request().resume();
-      ctx.fail(ApiError.forbidden("the token's subject is not valid for the role lender"));
-      return;
+      return stop(new Outcome.Refused("the token's subject is not valid for the role lender"));
     }
-    String lender = principal.subject();
-    AccessLogEntry.Draft draft = AccessLogEntry.Draft.inquiry(lender, RequestIds.get(ctx));
-    // the budget starts once the body is in (a client's slow upload is not the bureau's time)
-    readBody(ctx.request())
-      .compose(this::parse)
-      .onSuccess(ask -> decide(ctx, draft.borrower(ask.borrowerKey()).purposeAndScope(ask.purpose(), ask.scope()),
-        ask, started, audit.deadline(System.nanoTime())))
-      .onFailure(e -> refuseInvalid(ctx, draft, e, started, audit.deadline(System.nanoTime())));
-  }
-
-  /*
-   * One deadline per inquiry (audit.commitTimeoutMillis): the id, the Redis scripts, the fills and
-   * window rebuild from Postgres, the report and the access-log commit all run within it, so the
-   * answer never comes later than the budget, whatever hangs; past it the answer is 503
-   * (audit_unavailable naming postgres for any Postgres failure, unavailable naming redis for a
-   * Redis one: see answer(Throwable)), and the row,
-   * if still unsent, is never written (see AuditWriter).
-   */
-  private void decide(RoutingContext ctx, AccessLogEntry.Draft draft, Ask ask, long started, Deadline deadline) {
-    Instant now = Instant.now();
-    deadline.bound(audit.reserveId(), AuditWriter::unavailable).onComplete(idResult -> {
-      if (idResult.failed()) {
-        finish(ctx, started, idResult.cause(), deadline);
-        return;
+    a.lender = principal.subject();
+    return service.gate(a.lender, a.deadline).compose(g -> {
+      if (!Member.ACTIVE.equals(g.memberStatus())) {
+        return stop(new Outcome.Refused("the calling member is not an active member of the bureau"));
       }
-      long id = idResult.result();
-      service.decide(draft.lenderId(), ask.borrowerKey(), ask.purpose(), ask.scope(), id, now, deadline)
-        .onComplete(ar -> {
-          if (ar.failed() && deadline.remainingNanos() <= 0) {
-            // the budget is spent: no time left to commit a row, so none is written; nothing served
-            finish(ctx, started, ar.cause(), deadline);
-          } else if (ar.failed()) {
-            // Redis (or a re-read from Postgres) could not decide: record the attempt, answer 503
-            record(ctx, id, draft.decided(AccessLogEntry.DENIED, "unavailable", null, null), started,
-              unavailable(ar.cause(), "the bureau cannot decide right now; retry later"), null, deadline);
-          } else {
-            answer(ctx, id, draft, ask, ar.result(), started, deadline);
-          }
-        });
+      if (!g.allowed()) {
+        return stop(new Outcome.RateLimited(Math.max(1, (g.waitMicros() + 999_999) / 1_000_000)));
+      }
+      // every attempt past the gate has a row: its id is reserved now (from a block: no round trip)
+      a.id = a.deadline.bound(audit.reserveId(), AuditWriter::unavailable);
+      return Future.succeededFuture();
     });
   }
 
-  private void answer(RoutingContext ctx, long id, AccessLogEntry.Draft draft, Ask ask, InquiryService.Outcome o,
-                      long started, Deadline deadline) {
-    InquiryCache.Person person = o.person();
-    if (!Member.ACTIVE.equals(o.memberStatus())) {
-      service.forget(ask.borrowerKey(), person);
-      String reason = Member.SUSPENDED.equals(o.memberStatus()) ? "member_suspended" : "member_unknown";
-      record(ctx, id, draft.decided(AccessLogEntry.DENIED, reason, null, null), started,
-        ApiError.forbidden("the calling member is not an active member of the bureau"), null, deadline);
-      return;
-    }
-    if (!o.gate().allowed()) {
-      // over its rate: refused before anything is served or recorded (see README: not logged)
-      service.forget(ask.borrowerKey(), person);
-      long seconds = Math.max(1, (o.gate().waitMicros() + 999_999) / 1_000_000);
-      finish(ctx, "RATE_LIMITED", started, new ApiError(429, "rate_limited", "Too many requests",
-        "this member exceeded its request rate; retry after " + seconds + " s", null,
-        Map.of("Retry-After", Long.toString(seconds))), deadline);
-      return;
-    }
-    if (!AccessLogEntry.GRANTED.equals(person.decision())) {
-      record(ctx, id, draft.decided(AccessLogEntry.DENIED, person.reason(), null, null), started, consentRequired(),
-        person, deadline);
-      return;
-    }
-    PersonScore score = parseScore(person.scoreEntry());
-    OverBorrowing over = service.overBorrowing(person, score);
-    JsonObject body = new JsonObject().put("inquiryId", Long.toString(id)).put("consentId", person.consentId())
-      .put("score", score.toApiJson()).put("overBorrowing", over.toJson());
-    // the report is read before the row is appended: a GRANTED row is written only for an answer
-    // that has everything it serves (a report that cannot be read must not leave one behind)
-    Future<JsonArray> report = ConsentDecisions.REPORT.equals(ask.scope())
-      ? deadline.bound(reports.tradelines(ask.borrowerKey()), InquiryService.POSTGRES) : Future.succeededFuture();
-    AccessLogEntry.Draft granted = draft.decided(AccessLogEntry.GRANTED, null,
-      java.util.UUID.fromString(person.consentId()), score.value());
-    report.onComplete(read -> {
-      if (read.failed()) {
-        service.forget(ask.borrowerKey(), person);
-        finish(ctx, started, deadline.remainingNanos() <= 0 ? read.cause()
-          : unavailable(read.cause(), "the report cannot be read right now"), deadline);
-        return;
-      }
-      audit.append(id, granted, deadline).onComplete(logged -> {
-        if (logged.failed()) {
-          service.forget(ask.borrowerKey(), person);
-          finish(ctx, started, logged.cause(), deadline);
-          return;
+  /** Parse: the body against the schema; a bad one ends as {@link Outcome.Invalid}. */
+  private Future<Ask> parse(Attempt a, Future<Buffer> body) {
+    return body.transform(ar -> {
+      Future<Ask> ask = ar.succeeded() ? parse(ar.result()) : Future.failedFuture(ar.cause());
+      return ask.recover(e -> stop(e instanceof ApiError error ? new Outcome.Invalid(error)
+        : new Outcome.Unavailable(e, false)));
+    }).onSuccess(ask -> a.ask = ask);
+  }
+
+  /** Decide: the person's script (with fills), then the report for scope REPORT. */
+  private Future<Outcome> decide(Attempt a, Ask ask) {
+    return service.decide(a.lender, ask.borrowerKey(), ask.purpose(), ask.scope(), a.now, a.deadline)
+      .compose(p -> {
+        a.person = p;
+        if (!p.granted()) {
+          return Future.succeededFuture((Outcome) new Outcome.Denied(p.reason()));
         }
-        if (read.result() != null) {
-          body.put("report", new JsonObject().put("tradelines", read.result()).put("score", score.toApiJson())
-            .put("overBorrowing", over.toJson()));
+        PersonScore score = parseScore(p.scoreEntry());
+        OverBorrowing over = service.overBorrowing(p, score);
+        if (!REPORT.equals(ask.scope())) {
+          return Future.succeededFuture(new Outcome.Granted(p, score, over, null));
         }
-        deadline.cancel();
-        count(AccessLogEntry.GRANTED, started);
-        ctx.response().putHeader("Content-Type", "application/json").setStatusCode(200).end(body.toBuffer());
-      });
-    });
+        // the report is read before the row is appended: a GRANTED row is written only for an answer
+        // that has everything it serves (a report that cannot be read must not leave one behind)
+        return a.deadline.bound(reports.tradelines(ask.borrowerKey()), InquiryService.POSTGRES)
+          .map(report -> (Outcome) new Outcome.Granted(p, score, over, report))
+          .recover(e -> Future.succeededFuture(new Outcome.Unavailable(a.deadline.remainingNanos() <= 0 ? e
+            : unavailable(e, "the report cannot be read right now"), false)));
+      }, e -> Future.succeededFuture(a.deadline.remainingNanos() <= 0
+        // the budget is spent: no time left to commit a row, so none is written; nothing served
+        ? new Outcome.Unavailable(e, false)
+        // Redis (or a re-read from Postgres) could not decide: the attempt is recorded, the answer 503
+        : new Outcome.Unavailable(unavailable(e, "the bureau cannot decide right now; retry later"), true)));
   }
 
-  /** Commits the row, then fails the request with {@code error} (or 503 when the row cannot be committed). */
-  private void record(RoutingContext ctx, long id, AccessLogEntry.Draft row, long started, Throwable error,
-                      InquiryCache.Person recorded, Deadline deadline) {
-    audit.append(id, row, deadline).onComplete(ar -> {
-      if (ar.failed() && recorded != null) {
-        service.forget(row.borrowerKey(), recorded);
-      }
-      if (ar.succeeded()) {
-        finish(ctx, row.decision(), started, error, deadline);
-      } else {
-        finish(ctx, started, ar.cause(), deadline);
-      }
-    });
-  }
-
-  private void refuseInvalid(RoutingContext ctx, AccessLogEntry.Draft draft, Throwable e, long started,
-                             Deadline deadline) {
-    if (!(e instanceof ApiError error)) {
-      finish(ctx, "ERROR", started, e, deadline);
-      return;
+  /** Record: the outcome's row (if it has one) committed; the outcome it ends with. */
+  private Future<Effect> record(Attempt a, Outcome o) {
+    if (a.id == null) {
+      return Future.succeededFuture(effect(a, o, 0));
     }
-    JsonArray fields = new JsonArray();
-    error.errors().forEach(f -> fields.add(f.field()));
-    AccessLogEntry.Draft row = draft.decided(AccessLogEntry.INVALID, error.code(), null, null)
-      .details(new JsonObject().put("status", error.status()).put("fields", fields));
-    deadline.bound(audit.reserveId(), AuditWriter::unavailable).onComplete(id -> {
+    return a.id.transform(id -> {
       if (id.failed()) {
-        finish(ctx, started, id.cause(), deadline);
-      } else {
-        record(ctx, id.result(), row, started, error, null, deadline);
+        return Future.succeededFuture(effect(a, new Outcome.Unavailable(id.cause(), false), 0));
       }
+      Effect effect = effect(a, o, id.result());
+      if (effect.row() == null) {
+        return Future.succeededFuture(effect);
+      }
+      return audit.append(id.result(), effect.row(), a.deadline).transform(logged -> Future.succeededFuture(
+        logged.succeeded() ? effect : effect(a, new Outcome.Unavailable(logged.cause(), false), 0)));
     });
   }
 
-  /** A failure of the bureau's (503): counted ERROR, or AUDIT_UNCERTAIN when the row may be in the log after all. */
-  private void finish(RoutingContext ctx, long started, Throwable error, Deadline deadline) {
-    finish(ctx, AuditWriter.isUncertain(error) ? "AUDIT_UNCERTAIN" : "ERROR", started, error, deadline);
+  /** Respond: the window change, the metric, the answer. */
+  private void respond(Attempt a, Effect e) {
+    a.deadline.cancel();
+    if (!e.keepWindow() && a.person != null) {
+      service.forget(a.ask.borrowerKey(), a.person); // in the background: the answer does not wait for Redis
+    }
+    count(e.label(), a.started);
+    if (e.error() != null) {
+      a.ctx.fail(e.error());
+    } else {
+      a.ctx.response().putHeader("Content-Type", "application/json").setStatusCode(200).end(e.body().toBuffer());
+    }
   }
 
-  private void finish(RoutingContext ctx, String outcome, long started, Throwable error, Deadline deadline) {
-    deadline.cancel();
-    count(outcome, started);
-    ctx.fail(answer(error));
+  /** What an outcome does: its row (or none), whether the window keeps what was recorded, its label, its answer. */
+  record Effect(AccessLogEntry.Draft row, boolean keepWindow, String label, JsonObject body, Throwable error) {
+  }
+
+  /** THE mapping of an {@link Outcome} to its row, window change, metric label and HTTP answer. */
+  private Effect effect(Attempt a, Outcome outcome, long id) {
+    // an if-chain over the sealed interface (Java 17: no pattern switch); the last case is the only one left
+    if (outcome instanceof Outcome.Refused r) {
+      return new Effect(null, false, "REFUSED", null, ApiError.forbidden(r.detail()));
+    }
+    if (outcome instanceof Outcome.RateLimited r) {
+      return new Effect(null, false, "RATE_LIMITED", null, new ApiError(429, "rate_limited", "Too many requests",
+        "this member exceeded its request rate; retry after " + r.retryAfterSeconds() + " s", null,
+        Map.of("Retry-After", Long.toString(r.retryAfterSeconds()))));
+    }
+    if (outcome instanceof Outcome.Invalid i) {
+      return new Effect(draft(a).decided(AccessLogEntry.INVALID, i.error().code(), null, null)
+        .details(new JsonObject().put("status", i.error().status()).put("fields", knownFields(i.error()))),
+        false, AccessLogEntry.INVALID, null, i.error());
+    }
+    if (outcome instanceof Outcome.Denied d) {
+      return new Effect(draft(a).decided(AccessLogEntry.DENIED, d.reason(), null, null), false,
+        AccessLogEntry.DENIED, null, consentRequired());
+    }
+    if (outcome instanceof Outcome.Granted g) {
+      InquiryCache.Person p = g.person();
+      JsonObject body = new JsonObject().put("inquiryId", Long.toString(id))
+        .put("inquiryType", Purposes.type(a.ask.purpose())).put("basis", p.basis()).put("consentId", p.consentId())
+        .put("score", g.score().toApiJson()).put("overBorrowing", g.overBorrowing().toJson());
+      if (g.report() != null) {
+        body.put("report", new JsonObject().put("tradelines", g.report()).put("score", g.score().toApiJson())
+          .put("overBorrowing", g.overBorrowing().toJson()));
+      }
+      return new Effect(draft(a).decided(AccessLogEntry.GRANTED, null,
+        p.consentId() == null ? null : UUID.fromString(p.consentId()), g.score().value())
+        .details(new JsonObject().put("basis", p.basis())), true, AccessLogEntry.GRANTED, body, null);
+    }
+    Outcome.Unavailable u = (Outcome.Unavailable) outcome;
+    return u.logged()
+      ? new Effect(draft(a).decided(AccessLogEntry.DENIED, "unavailable", null, null), false, "ERROR", null,
+        answer(u.cause()))
+      : new Effect(null, false, AuditWriter.isUncertain(u.cause()) ? "AUDIT_UNCERTAIN" : "ERROR", null,
+        answer(u.cause()));
+  }
+
+  /** The row's base: this lender, this request, and what parsed (a closed-list purpose and scope). */
+  private static AccessLogEntry.Draft draft(Attempt a) {
+    AccessLogEntry.Draft d = AccessLogEntry.Draft.inquiry(a.lender, RequestIds.get(a.ctx));
+    return a.ask == null ? d : d.borrower(a.ask.borrowerKey()).purposeAndScope(a.ask.purpose(), a.ask.scope());
+  }
+
+  /** The fields an error names, as the row may hold them: the schema's names, anything else {@value #UNKNOWN_FIELD}. */
+  private static JsonArray knownFields(ApiError error) {
+    JsonArray fields = new JsonArray();
+    for (ApiError.FieldError f : error.errors()) {
+      String name = FIELDS.contains(f.field()) || "body".equals(f.field()) ? f.field() : UNKNOWN_FIELD;
+      if (!fields.contains(name)) {
+        fields.add(name);
+      }
+    }
+    return fields;
+  }
+
+  private static <T> Future<T> stop(Outcome outcome) {
+    return Future.failedFuture(new Stop(outcome));
   }
 
   /**
@@ -369,8 +425,8 @@ public final class InquiryRoutes {
         borrowerKey = keys.key(s);
       }
     }
-    String purpose = enumField(json, "purpose", PURPOSES, null, errors);
-    String scope = enumField(json, "scope", SCOPES, ConsentDecisions.SCORE, errors);
+    String purpose = enumField(json, "purpose", Purposes.ALL, null, errors);
+    String scope = enumField(json, "scope", SCOPES, SCORE, errors);
     if (!errors.isEmpty()) {
       return Future.failedFuture(ApiError.invalid(errors));
     }

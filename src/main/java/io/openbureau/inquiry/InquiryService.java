@@ -16,9 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Redis-side logic of an inquiry: the member gate and the person's decision, score and
- * inquiry window in one round trip, with fills from Postgres on a miss (then the scripts run
- * again, so the answer is always judged by the script against the cache's newest state).
+ * The Redis-side logic of an inquiry: the member gate (one script on the member's hash tag), then
+ * the person's decision, score and inquiry window (one script on the person's), with fills from
+ * Postgres on a miss (then the script runs again, so the answer is always judged by the script
+ * against the cache's newest state).
  *
  * <p>Every step runs within the inquiry's {@link Deadline} (the same budget its access-log commit
  * must fit in): a frozen Postgres or Redis makes the inquiry fail with 503 naming it when the
@@ -31,8 +32,8 @@ public final class InquiryService {
   static final String POSTGRES = "postgres";
   static final String REDIS = "redis";
 
-  /** What the Redis round trip decided. */
-  record Outcome(InquiryCache.Gate gate, String memberStatus, InquiryCache.Person person) {
+  /** The gate's verdict: the member's status (ACTIVE, SUSPENDED, UNKNOWN) and its rate limiter's. */
+  record GateResult(String memberStatus, boolean allowed, long waitMicros) {
   }
 
   private final InquiryCache cache;
@@ -61,94 +62,112 @@ public final class InquiryService {
     return settings;
   }
 
-  /** Member gate and person script together; fills what is missing and retries the person's side. */
-  Future<Outcome> decide(String lenderId, byte[] borrowerKey, String purpose, String scope, long inquiryId, Instant now,
-                         Deadline deadline) {
-    // a member or consent slot with an unpublished take-away change is re-read from Postgres first
-    // (no round trip otherwise; see cache.VersionedCache, "one rule")
-    Future<Void> consent = consents.refreshIfSuspect(borrowerKey, lenderId, purpose);
-    Future<Void> member = members.refreshIfSuspect(lenderId);
-    if (consent.succeeded() && member.succeeded()) {
-      return decideFromCache(lenderId, borrowerKey, purpose, scope, inquiryId, now, deadline);
-    }
-    return deadline.bound(Future.all(consent, member), POSTGRES)
-      .compose(v -> decideFromCache(lenderId, borrowerKey, purpose, scope, inquiryId, now, deadline));
+  /**
+   * The member gate, one Redis call: its status and its rate. A status missing from the cache is
+   * filled from Postgres ({@link MemberStatus#status}, which also fills the cache); a member with a
+   * take-away change still unpublished is re-read first.
+   */
+  Future<GateResult> gate(String lenderId, Deadline deadline) {
+    Future<Void> suspect = members.refreshIfSuspect(lenderId);
+    Future<Void> ready = suspect.succeeded() ? suspect : deadline.bound(suspect, POSTGRES);
+    return ready.compose(v -> deadline.bound(cache.gate(members.key(lenderId), lenderId), REDIS))
+      .compose(g -> g.statusEntry() != null
+        ? Future.succeededFuture(new GateResult(payload(g.statusEntry()), g.allowed(), g.waitMicros()))
+        : deadline.bound(members.status(lenderId), POSTGRES).map(s -> new GateResult(s, g.allowed(), g.waitMicros())));
   }
 
-  private Future<Outcome> decideFromCache(String lenderId, byte[] borrowerKey, String purpose, String scope,
-                                          long inquiryId, Instant now, Deadline deadline) {
-    Future<InquiryCache.Gate> gate = deadline.bound(cache.gate(members.key(lenderId), lenderId), REDIS);
-    Future<InquiryCache.Person> person = person(lenderId, borrowerKey, purpose, scope, inquiryId, now, 1, false,
-      deadline);
-    Future<String> status = gate.compose(g -> g.statusEntry() != null
-      ? Future.succeededFuture(payload(g.statusEntry()))
-      : deadline.bound(members.status(lenderId), POSTGRES));
-    return Future.join(status, person).transform(ar -> {
-      if (ar.succeeded()) {
-        return Future.succeededFuture(new Outcome(gate.result(), status.result(), person.result()));
+  /**
+   * The person's decision, one Redis script: consent or existing account, the score, the window
+   * (a GRANTED HARD inquiry is recorded in it). Fills what is missing and runs the script again.
+   */
+  Future<InquiryCache.Person> decide(String lenderId, byte[] borrowerKey, String purpose, String scope, Instant now,
+                                     Deadline deadline) {
+    // a consent slot with an unpublished take-away change is re-read from Postgres first
+    // (no round trip otherwise; see cache.VersionedCache, "one rule")
+    Future<Void> suspect = consents.refreshIfSuspect(borrowerKey, lenderId, purpose);
+    if (suspect.succeeded()) {
+      return person(InquiryCache.Mode.RECORD, lenderId, borrowerKey, purpose, scope, now, 1, false, deadline);
+    }
+    return deadline.bound(suspect, POSTGRES)
+      .compose(v -> person(InquiryCache.Mode.RECORD, lenderId, borrowerKey, purpose, scope, now, 1, false, deadline));
+  }
+
+  /**
+   * The consent decision alone, by the same script (nothing recorded, no window read): for callers
+   * other than the inquiry that need to know whether a lender may look (tests, tools).
+   */
+  public Future<InquiryDecision> judge(String lenderId, byte[] borrowerKey, String purpose, String scope, Instant now) {
+    return consents.refreshIfSuspect(borrowerKey, lenderId, purpose)
+      .compose(v -> person(InquiryCache.Mode.JUDGE, lenderId, borrowerKey, purpose, scope, now, 1, false, null))
+      .map(p -> new InquiryDecision(p.granted(), p.consentId(), p.basis(), p.granted() ? null : p.reason()));
+  }
+
+  /** A decision as {@link #judge} gives it: basis CONSENT (with its id) or EXISTING_ACCOUNT, else the reason. */
+  public record InquiryDecision(boolean allowed, String consentId, String basis, String reason) {
+  }
+
+  private Future<InquiryCache.Person> person(InquiryCache.Mode mode, String lenderId, byte[] borrowerKey,
+                                             String purpose, String scope, Instant now, int attempt, boolean filled,
+                                             Deadline deadline) {
+    Future<InquiryCache.Person> run = cache.person(mode, borrowerKey, consents.key(borrowerKey, lenderId, purpose),
+      scores.key(borrowerKey), lenderId, purpose, scope, now.toEpochMilli());
+    return bound(deadline, run, REDIS).compose(p -> {
+      if (!p.miss()) {
+        if (mode == InquiryCache.Mode.RECORD) {
+          (filled ? misses : hits).increment();
+        }
+        return Future.succeededFuture(p);
       }
-      // take back an inquiry the person's script recorded if the member's side failed
-      if (person.succeeded()) {
-        forget(borrowerKey, person.result()); // in the background: the answer does not wait for Redis
+      if (attempt >= MAX_ATTEMPTS) {
+        return Future.failedFuture(ApiError.unavailable("unavailable", "the cache keeps changing; retry"));
       }
-      return Future.failedFuture(ar.cause());
+      List<Future<?>> fills = new ArrayList<>(3);
+      // each fill reads Postgres, then writes Redis: bounded as Postgres's (the likelier to hang)
+      if (p.consentMissing()) {
+        fills.add(bound(deadline, consents.fill(borrowerKey, lenderId, purpose), POSTGRES));
+      }
+      if (p.scoreMissing()) {
+        fills.add(bound(deadline, scores.get(borrowerKey), POSTGRES));
+      }
+      if (p.windowMissing()) {
+        fills.add(bound(deadline, rebuildWindow(borrowerKey, now), POSTGRES));
+      }
+      return Future.all(fills).compose(v -> person(mode, lenderId, borrowerKey, purpose, scope, now, attempt + 1, true,
+        deadline));
     });
   }
 
-  private Future<InquiryCache.Person> person(String lenderId, byte[] borrowerKey, String purpose, String scope,
-                                             long inquiryId, Instant now, int attempt, boolean filled,
-                                             Deadline deadline) {
-    return deadline.bound(cache.person(borrowerKey, consents.key(borrowerKey, lenderId, purpose), scores.key(borrowerKey),
-      lenderId, scope, inquiryId, true, now.toEpochMilli()), REDIS).compose(p -> {
-        if (!p.miss()) {
-          (filled ? misses : hits).increment();
-          return Future.succeededFuture(p);
-        }
-        if (attempt >= MAX_ATTEMPTS) {
-          return Future.failedFuture(ApiError.unavailable("unavailable", "the cache keeps changing; retry"));
-        }
-        List<Future<?>> fills = new ArrayList<>();
-        // each fill reads Postgres, then writes Redis: bounded as Postgres's (the likelier to hang)
-        if (p.consentMissing()) {
-          fills.add(deadline.bound(consents.decide(borrowerKey, lenderId, purpose, scope, now), POSTGRES));
-        }
-        if (p.scoreMissing()) {
-          fills.add(deadline.bound(scores.get(borrowerKey), POSTGRES));
-        }
-        if (p.windowMissing()) {
-          fills.add(deadline.bound(rebuildWindow(borrowerKey, now), POSTGRES));
-        }
-        return Future.all(fills).compose(v -> person(lenderId, borrowerKey, purpose, scope, inquiryId, now,
-          attempt + 1, true, deadline));
-      });
+  private static <T> Future<T> bound(Deadline deadline, Future<T> step, String dependency) {
+    return deadline == null ? step : deadline.bound(step, dependency);
   }
 
   /** The person's over-borrowing block without recording anything (their own report, compliance). */
   public Future<OverBorrowing> overBorrowing(byte[] borrowerKey, PersonScore score, Instant now) {
-    return peek(borrowerKey, now, 1).map(p -> OverBorrowing.of(p.lenders7d(), p.lenders30d(), p.lenders90d(),
-      p.inquiries30d(), score, settings));
+    return peek(borrowerKey, now, 1).map(p -> overBorrowing(p, score));
   }
 
   private Future<InquiryCache.Person> peek(byte[] borrowerKey, Instant now, int attempt) {
-    return cache.person(borrowerKey, null, null, null, null, 0, false, now.toEpochMilli()).compose(p -> {
-      if (!p.miss() || attempt >= MAX_ATTEMPTS) {
-        return p.miss() ? Future.failedFuture(ApiError.unavailable("unavailable", "retry")) : Future.succeededFuture(p);
-      }
-      return rebuildWindow(borrowerKey, now).compose(v -> peek(borrowerKey, now, attempt + 1));
-    });
+    return cache.person(InquiryCache.Mode.PEEK, borrowerKey, null, null, null, null, null, now.toEpochMilli())
+      .compose(p -> {
+        if (!p.miss() || attempt >= MAX_ATTEMPTS) {
+          return p.miss() ? Future.failedFuture(ApiError.unavailable("unavailable", "retry")) : Future.succeededFuture(p);
+        }
+        return rebuildWindow(borrowerKey, now).compose(v -> peek(borrowerKey, now, attempt + 1));
+      });
   }
 
   OverBorrowing overBorrowing(InquiryCache.Person p, PersonScore score) {
     return OverBorrowing.of(p.lenders7d(), p.lenders30d(), p.lenders90d(), p.inquiries30d(), score, settings);
   }
 
+  /** Takes back what the decision recorded in the window (in the background: an answer never waits for it). */
   Future<Void> forget(byte[] borrowerKey, InquiryCache.Person p) {
-    return p == null || p.miss() ? Future.succeededFuture() : cache.forget(borrowerKey, p.member()).recover(e -> Future.succeededFuture());
+    return p == null || p.takeBack() == null ? Future.succeededFuture()
+      : cache.forget(borrowerKey, p.takeBack()).recover(e -> Future.succeededFuture());
   }
 
   private Future<Void> rebuildWindow(byte[] borrowerKey, Instant now) {
-    return repository.windowRows(borrowerKey, now.minusMillis(InquiryCache.WINDOW_MS))
-      .compose(rows -> cache.fillWindow(borrowerKey, rows));
+    return repository.window(borrowerKey, now).compose(fields -> cache.fillWindow(borrowerKey, fields));
   }
 
   private static String payload(String entry) {

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * The over-borrowing block: distinct lenders with granted inquiries in 7/30/90 days, inquiries
- * (granted or denied) in 30 days, and the person's active loans and outstanding balance, with
+ * in 30 days (only GRANTED HARD inquiries count, see {@link Purposes}), and the person's active loans and outstanding balance, with
  * flags from configurable thresholds.
  */
 public record OverBorrowing(int distinctLenders7d, int distinctLenders30d, int distinctLenders90d, int inquiries30d,

@@ -43,7 +43,7 @@ public final class ScoreStore {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreStore.class);
   private static final RateLimitedLog MARK_FAILURES = new RateLimitedLog(60_000);
   static final String ACCOUNTS = """
-    SELECT t.borrower_key, t.product_type, t.opened_at, t.credit_limit, t.status, t.balance, t.days_past_due,
+    SELECT t.borrower_key, t.member_id AS lender_id, t.product_type, t.opened_at, t.credit_limit, t.status, t.balance, t.days_past_due,
            coalesce(r.worst, 0) AS worst, coalesce(r.late, 0) AS late
     FROM tradelines t
     LEFT JOIN LATERAL (
@@ -55,23 +55,23 @@ public final class ScoreStore {
   /** One statement for all the people of a chunk; versions come from the sequence in commit order (locks held). */
   static final String UPSERT = """
     INSERT INTO scores (borrower_key, value, band, reasons, model_version, as_of, active_loans, outstanding_balance,
-                        max_current_dpd, version)
+                        max_current_dpd, version, relationships)
     SELECT u.borrower_key, u.value, u.band, u.reasons::jsonb, $5, $6, u.active_loans, u.outstanding_balance::numeric,
-           u.max_current_dpd, nextval('score_version_seq')
-    FROM unnest($1::bytea[], $2::int[], $3::text[], $4::text[], $7::int[], $8::text[], $9::int[])
-      AS u(borrower_key, value, band, reasons, active_loans, outstanding_balance, max_current_dpd)
+           u.max_current_dpd, nextval('score_version_seq'), u.relationships::jsonb
+    FROM unnest($1::bytea[], $2::int[], $3::text[], $4::text[], $7::int[], $8::text[], $9::int[], $10::text[])
+      AS u(borrower_key, value, band, reasons, active_loans, outstanding_balance, max_current_dpd, relationships)
     ON CONFLICT (borrower_key) DO UPDATE SET value = EXCLUDED.value, band = EXCLUDED.band, reasons = EXCLUDED.reasons,
       model_version = EXCLUDED.model_version, as_of = EXCLUDED.as_of, active_loans = EXCLUDED.active_loans,
       outstanding_balance = EXCLUDED.outstanding_balance, max_current_dpd = EXCLUDED.max_current_dpd,
-      version = EXCLUDED.version
+      version = EXCLUDED.version, relationships = EXCLUDED.relationships
     RETURNING borrower_key, version""";
   static final String FIND = """
-    SELECT value, band, reasons, model_version, as_of, active_loans, outstanding_balance, max_current_dpd, version
+    SELECT value, band, reasons, model_version, as_of, active_loans, outstanding_balance, max_current_dpd, version, relationships
     FROM scores WHERE borrower_key = $1""";
   /** The stored scores of some people (a re-sent line that changes nothing republishes its person's). */
   static final String CURRENT = """
     SELECT borrower_key, value, band, reasons, model_version, as_of, active_loans, outstanding_balance,
-           max_current_dpd, version
+           max_current_dpd, version, relationships
     FROM scores WHERE borrower_key = ANY($1)""";
   /**
    * Scores committed but not known to be in Redis (V9's partial index holds only these), computed
@@ -79,7 +79,7 @@ public final class ScoreStore {
    */
   static final String UNPUBLISHED = """
     SELECT borrower_key, value, band, reasons, model_version, as_of, active_loans, outstanding_balance,
-           max_current_dpd, version
+           max_current_dpd, version, relationships
     FROM scores WHERE published_version < version AND as_of < $1
     LIMIT $2""";
   /**
@@ -119,9 +119,15 @@ public final class ScoreStore {
     Buffer[] keys = borrowerKeys.stream().map(Buffer::buffer).toArray(Buffer[]::new);
     return tx.preparedQuery(ACCOUNTS).execute(Tuple.of(keys, since)).compose(rows -> {
       Map<String, List<ScoreInputs.Account>> byPerson = new LinkedHashMap<>();
+      Map<String, java.util.TreeSet<String>> related = new HashMap<>();
       borrowerKeys.forEach(k -> byPerson.put(BorrowerKeys.hex(k), new ArrayList<>()));
       for (Row r : rows) {
-        byPerson.computeIfAbsent(BorrowerKeys.hex(r.getBuffer("borrower_key").getBytes()), k -> new ArrayList<>())
+        String person = BorrowerKeys.hex(r.getBuffer("borrower_key").getBytes());
+        if ("OPEN".equals(r.getString("status")) || r.getBigDecimal("balance").signum() > 0) {
+          // an existing credit relationship (API.md: ACCOUNT_REVIEW without consent)
+          related.computeIfAbsent(person, k -> new java.util.TreeSet<>()).add(r.getString("lender_id"));
+        }
+        byPerson.computeIfAbsent(person, k -> new ArrayList<>())
           .add(new ScoreInputs.Account(r.getString("product_type"), r.getLocalDate("opened_at"),
             r.getBigDecimal("credit_limit"), r.getString("status"), r.getBigDecimal("balance"),
             r.getInteger("days_past_due"), r.getInteger("worst"), r.getLong("late").intValue()));
@@ -136,9 +142,11 @@ public final class ScoreStore {
       Integer[] active = new Integer[n];
       String[] outstanding = new String[n];
       Integer[] maxDpd = new Integer[n];
+      String[] relationships = new String[n];
       int i = 0;
       for (Map.Entry<String, List<ScoreInputs.Account>> e : byPerson.entrySet()) {
-        PersonScore s = compute(e.getValue(), today, asOf);
+        PersonScore s = compute(e.getValue(), today, asOf)
+          .withRelationships(List.copyOf(related.getOrDefault(e.getKey(), new java.util.TreeSet<>())));
         computed.put(e.getKey(), s);
         persons[i] = Buffer.buffer(BorrowerKeys.fromHex(e.getKey()));
         values[i] = s.value();
@@ -147,17 +155,17 @@ public final class ScoreStore {
         active[i] = s.activeLoans();
         outstanding[i] = s.outstandingBalance().toPlainString();
         maxDpd[i] = s.maxCurrentDpd();
+        relationships[i] = new JsonArray(s.relationships()).encode();
         i++;
       }
       Tuple params = Tuple.from(new Object[] {persons, values, bands, reasons, scorecard.modelVersion(),
-        asOf.atOffset(ZoneOffset.UTC), active, outstanding, maxDpd});
+        asOf.atOffset(ZoneOffset.UTC), active, outstanding, maxDpd, relationships});
       return tx.preparedQuery(UPSERT).execute(params).map(rowsOut -> {
         Map<String, PersonScore> out = new HashMap<>();
         for (Row r : rowsOut) {
           String hex = BorrowerKeys.hex(r.getBuffer("borrower_key").getBytes());
           PersonScore s = computed.get(hex);
-          out.put(hex, new PersonScore(s.value(), s.band(), s.reasons(), s.modelVersion(), s.asOf(),
-            s.activeLoans(), s.outstandingBalance(), s.maxCurrentDpd(), r.getLong("version")));
+          out.put(hex, s.withVersion(r.getLong("version")));
         }
         return out;
       });
@@ -250,7 +258,17 @@ public final class ScoreStore {
   private static PersonScore fromRow(Row r) {
     return new PersonScore(r.getInteger("value"), r.getString("band"), (JsonArray) r.getValue("reasons"),
       r.getString("model_version"), r.getOffsetDateTime("as_of").toInstant(), r.getInteger("active_loans"),
-      r.getBigDecimal("outstanding_balance"), r.getInteger("max_current_dpd"), r.getLong("version"));
+      r.getBigDecimal("outstanding_balance"), r.getInteger("max_current_dpd"), r.getLong("version"),
+      relationships(r.getValue("relationships")));
+  }
+
+  private static List<String> relationships(Object json) {
+    if (!(json instanceof JsonArray a)) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>(a.size());
+    a.forEach(x -> out.add(String.valueOf(x)));
+    return out;
   }
 
   /** The person's current score from Redis, rebuilt from Postgres on a miss (e.g. after a flush). */

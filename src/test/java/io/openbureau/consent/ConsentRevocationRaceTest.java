@@ -95,14 +95,16 @@ class ConsentRevocationRaceTest {
       byte[] key = slow.keys.key(person);
       bureau.flushRedis();
       // the fill pins the generation, reads ALLOW from Postgres, then waits 400 ms before writing
-      var staleFill = slow.decisions.decide(key, LENDER, PURPOSE, "SCORE", java.time.Instant.now());
+      var staleFill = slow.decide(key, LENDER, PURPOSE, "SCORE");
       Thread.sleep(100);
       Api.Res r = sibling.api.delete("/v1/me/consents/" + g.json().getString("consentId"), Tokens.borrower(person));
       assertEquals(200, r.status(), r.toString());
       if (flushAfterRevoke) {
         bureau.flushRedis();
       }
-      assertTrue(DecisionClient.await(staleFill).allowed(), "the slow decision started before the revoke");
+      // the slow decision started before the revoke: it may go either way (the script judges the
+      // cache as it is after its fill), it only must not leave the stale fill behind
+      DecisionClient.await(staleFill);
       assertFalse(one.decide(person, LENDER, PURPOSE, "SCORE").allowed(), "the stale fill was refused");
       assertFalse(two.decide(person, LENDER, PURPOSE, "SCORE").allowed());
     }
@@ -129,7 +131,7 @@ class ConsentRevocationRaceTest {
         while (!stop.get()) {
           long started = System.nanoTime();
           try {
-            Decision d = DecisionClient.await(client.decisions.decide(key, LENDER, PURPOSE, "SCORE", java.time.Instant.now()));
+            Decision d = DecisionClient.await(client.decide(key, LENDER, PURPOSE, "SCORE"));
             observed.add(new Observed(started, d.allowed()));
           } catch (Throwable e) {
             errors.add(e);

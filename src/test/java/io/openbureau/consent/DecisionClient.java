@@ -11,13 +11,18 @@ import io.vertx.sqlclient.Pool;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
-/** The decision function as another process would run it: its own Vert.x, Postgres pool and Redis client. */
+/**
+ * The decision function as another process would run it: its own Vert.x, Postgres pool and Redis
+ * client. The decision is the inquiry script's (the one place the consent rule lives), judged
+ * without recording anything; the consent fills go through {@link ConsentDecisions}.
+ */
 final class DecisionClient implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
   private final Pool pool;
   private final RedisStore redis;
   final ConsentDecisions decisions;
   final BorrowerKeys keys;
+  private final io.openbureau.inquiry.InquiryService judge;
 
   DecisionClient(BureauConfig cfg) {
     this(cfg, 0);
@@ -32,10 +37,22 @@ final class DecisionClient implements AutoCloseable {
       : new ConsentDecisions((k, l, p) -> repository.slot(k, l, p)
           .compose(slot -> vertx.timer(fillDelayMillis).map(slot)), redis);
     keys = new BorrowerKeys(cfg.identity().hmacKeyId(), cfg.identity().hmacSecret());
+    io.openbureau.scoring.ScoreStore scores = new io.openbureau.scoring.ScoreStore(
+      io.openbureau.scoring.Scorecard.load(java.nio.file.Path.of(cfg.scorecardFile())), redis, pool);
+    judge = new io.openbureau.inquiry.InquiryService(pool, redis, decisions, scores,
+      new io.openbureau.members.MemberStatus(redis, new io.openbureau.members.MemberRepository(pool)),
+      io.openbureau.inquiry.InquirySettings.from(cfg), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 
   Decision decide(String nationalId, String lenderId, String purpose, String scope) {
-    return await(decisions.decide(keys.key(nationalId), lenderId, purpose, scope, Instant.now()));
+    return await(decide(keys.key(nationalId), lenderId, purpose, scope));
+  }
+
+  /** The decision by the inquiry script (fills first on a miss), nothing recorded. */
+  Future<Decision> decide(byte[] key, String lenderId, String purpose, String scope) {
+    return judge.judge(lenderId, key, purpose, scope, Instant.now())
+      .map(d -> d.allowed() ? Decision.allow(d.consentId() == null ? null : java.util.UUID.fromString(d.consentId()))
+        : Decision.deny(d.reason()));
   }
 
   static <T> T await(Future<T> f) {
