@@ -30,7 +30,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <h2>Timeouts: a stalled Redis never holds a request</h2>
  * Every command ({@link #send}, {@link #eval}, each slice of {@link #evalAll}) fails after
  * {@code redis.commandTimeoutMillis} with a 503 {@link ApiError} naming {@code redis}; a new
- * connection (TCP connect and handshake) fails after {@code redis.connectTimeoutMillis}. A command
+ * connection (TCP connect and handshake, in a cluster also the slot map) fails after
+ * {@code redis.connectTimeoutMillis}, and with it every command waiting for it. A command therefore
+ * waits at most connect + command timeout (1.5 s by default), and only the command timeout on a
+ * connection that is already open. A command
  * that timed out means its connection is stalled (Redis answers in order, so everything queued
  * behind it waits too): the connection is closed at once, which fails the commands queued on it
  * immediately (they do not each wait out their own timeout), and the next command opens a new one.
@@ -122,11 +125,12 @@ public final class RedisStore {
    * loop), which pipelines concurrent requests instead of borrowing a pooled connection per
    * command. A connection that fails, closes or stalls (a command past the timeout) is dropped; the
    * next command opens a new one. In cluster mode the connection routes each command to its slot's
-   * node. Fails after {@code redis.commandTimeoutMillis} (503 naming redis).
+   * node. Fails after {@code redis.commandTimeoutMillis} once sent (503 naming redis), or when no
+   * connection opens within {@code redis.connectTimeoutMillis}.
    */
   public Future<Response> send(Request request) {
     Link held = link();
-    return held.ready.compose(c -> c.send(request))
+    return held.ready.compose(c -> c.send(request)
       .timeout(commandTimeoutMillis, TimeUnit.MILLISECONDS)
       .recover(e -> {
         if (e instanceof TimeoutException) {
@@ -134,7 +138,7 @@ public final class RedisStore {
           return Future.failedFuture(timedOut());
         }
         return Future.failedFuture(e);
-      });
+      }));
   }
 
   public Future<Response> get(String key) {
