@@ -1,6 +1,7 @@
 -- Replace a versioned value only with a strictly higher version (see cache.VersionedCache).
 -- KEYS[1] value key, KEYS[2] generation key (same hash tag)
--- ARGV[1] version, ARGV[2] payload, ARGV[3] expected generation ('' for writers), ARGV[4] ttl ms (0 = none)
+-- ARGV[1] version, ARGV[2] payload, ARGV[3] expected generation ('' for writers), ARGV[4] ttl ms
+-- (at least the generation's lifetime: that is what keeps a pinned fill from outliving a write)
 -- returns 1 when written, 0 when refused
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then
   return 0

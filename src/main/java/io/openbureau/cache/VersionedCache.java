@@ -72,6 +72,34 @@ import java.util.function.Supplier;
  * an instance may still read the old entry; the changer's own answer is not given before its write
  * or its 503, and the old entry could only be served to a request that raced the change. Redis
  * restored from an older snapshot (time travel) is not detected: flush it instead.
+ *
+ * <h2>TTLs: every entry expires, and expiry is just another flush</h2>
+ * Every value written here expires (bounded keyspace; the memory per key class is in
+ * {@link RedisStore}); a miss is refilled from Postgres, so expiry never changes an answer. The
+ * TTL of an entry (the {@code ttlMillis} argument, or {@link Ttl the cache's policy} when it is 0)
+ * is clamped to [{@code redis.negativeTtlSeconds}, {@code redis.maxTtlSeconds}]; the default policy
+ * gives an entry of version 0 (Postgres has nothing: no consent, unknown member, no score) the
+ * negative TTL, and anything else the max TTL. {@link #expiring} lets a payload that ends (a
+ * consent) live until a little after its end instead.
+ *
+ * <p>An expiring value must not let a slow fill resurrect an older version, exactly as a flush must
+ * not. The argument: a generation key lives {@code B = negativeTtlSeconds} from its creation and is
+ * never refreshed (read_for_fill.lua creates it with that TTL; versioned_set.lua never creates it);
+ * every value's TTL is at least {@code B}. Take a fill F that pinned generation G at time
+ * {@code t0} (G was created at {@code tc <= t0}), read Postgres before a writer W committed, and
+ * lands at {@code t1}; W wrote its newer version at {@code tw > t0} with TTL {@code >= B}.
+ * <ul>
+ *   <li>If G no longer exists at {@code t1} (expired or flushed) or was re-created (a fresh random
+ *   value), F is refused, as after a flush.</li>
+ *   <li>Otherwise {@code t1 <= tc + B <= tw + ttl}: W's value has not expired yet (same Redis
+ *   clock, same expiry rule), so the version check refuses F; and if W's value was flushed, the
+ *   flush took G with it (first case).</li>
+ * </ul>
+ * So a fill lands only within {@code B} of its pin, and no value expires within {@code B} of its
+ * write: the invariant above holds with expiry as it does with flushes. A fill taking longer than
+ * {@code B} (minutes by default) is refused, harmlessly (the request is answered from what it read).
+ * Redis must run with {@code maxmemory-policy noeviction}: an eviction that takes a value and leaves
+ * its generation is the one thing this cannot tell from a clean expiry.
  */
 public final class VersionedCache {
   private static final LuaScript SET = LuaScript.load("versioned_set.lua");
@@ -99,10 +127,50 @@ public final class VersionedCache {
    */
   public static final long REFRESH_TIMEOUT_MILLIS = 1_000;
 
+  /**
+   * How long an entry lives when its writer passes no TTL (0): from its version (0 when Postgres
+   * has nothing) and payload, with the bounds of {@code redis.negativeTtlSeconds} and
+   * {@code redis.maxTtlSeconds}. The result is clamped to those bounds (see "TTLs" above).
+   */
+  @FunctionalInterface
+  public interface Ttl {
+    long millis(long version, String payload, long nowMillis, long negativeTtlMillis, long maxTtlMillis);
+
+    /** Version 0 (Postgres has nothing): the negative TTL; anything else: the max TTL. */
+    Ttl DEFAULT = (version, payload, now, negative, max) -> version == 0 ? negative : max;
+  }
+
   private final RedisStore redis;
+  private final Ttl ttl;
 
   public VersionedCache(RedisStore redis) {
+    this(redis, Ttl.DEFAULT);
+  }
+
+  public VersionedCache(RedisStore redis, Ttl ttl) {
     this.redis = redis;
+    this.ttl = ttl;
+  }
+
+  /**
+   * A cache for payloads that stop allowing at some time (a consent): {@code endMillis} tells
+   * when (0 or less: the payload allows nothing, e.g. NONE). Such an entry lives until
+   * {@code negativeTtlSeconds} after its end (never more than the max TTL); one that allows nothing,
+   * or has version 0, lives the negative TTL.
+   */
+  public static VersionedCache expiring(RedisStore redis, java.util.function.ToLongFunction<String> endMillis) {
+    return new VersionedCache(redis, (version, payload, now, negative, max) -> {
+      long end = version == 0 ? 0 : endMillis.applyAsLong(payload);
+      return end <= 0 ? negative : Math.max(0, end - now) + negative;
+    });
+  }
+
+  /** The TTL written with this entry: the argument or the policy, within the configured bounds. */
+  long ttlFor(long version, String payload, long ttlMillis) {
+    long negative = redis.negativeTtlMillis();
+    long max = redis.maxTtlMillis();
+    long chosen = ttlMillis > 0 ? ttlMillis : ttl.millis(version, payload, System.currentTimeMillis(), negative, max);
+    return Math.min(max, Math.max(negative, chosen));
   }
 
   public static String generationKey(String valueKey) {
@@ -115,10 +183,13 @@ public final class VersionedCache {
     return redis.get(key).map(r -> r == null ? null : Entry.parse(r.toString()));
   }
 
-  /** The writer's side: after the Postgres commit, publish version {@code version}. */
+  /**
+   * The writer's side: after the Postgres commit, publish version {@code version}; {@code ttlMillis}
+   * 0 lets the cache's {@link Ttl} choose (see "TTLs" above).
+   */
   public Future<Void> write(String key, long version, String payload, long ttlMillis) {
     return redis.eval(SET, List.of(key, generationKey(key)),
-      List.of(Long.toString(version), payload, "", Long.toString(ttlMillis))).mapEmpty();
+      List.of(Long.toString(version), payload, "", Long.toString(ttlFor(version, payload, ttlMillis)))).mapEmpty();
   }
 
   /** One writer's publication: {@code version} of {@code key}. */
@@ -134,7 +205,8 @@ public final class VersionedCache {
     List<List<String>> args = new java.util.ArrayList<>(writes.size());
     for (Write w : writes) {
       keys.add(List.of(w.key(), generationKey(w.key())));
-      args.add(List.of(Long.toString(w.version()), w.payload(), "", Long.toString(w.ttlMillis())));
+      args.add(List.of(Long.toString(w.version()), w.payload(), "",
+        Long.toString(ttlFor(w.version(), w.payload(), w.ttlMillis()))));
     }
     return redis.evalAll(SET, keys, args);
   }
@@ -149,7 +221,7 @@ public final class VersionedCache {
 
   private Future<Entry> load(String key, Supplier<Future<Loaded>> loader, long ttlMillis) {
     String fresh = UUID.randomUUID().toString();
-    return redis.eval(READ_FOR_FILL, List.of(key, generationKey(key)), List.of(fresh)).compose(r -> {
+    return redis.eval(READ_FOR_FILL, List.of(key, generationKey(key)), List.of(fresh, generationTtl())).compose(r -> {
       Entry now = Entry.parse(r.get(0).toString());
       if (now != null) {
         return Future.succeededFuture(now);
@@ -168,7 +240,7 @@ public final class VersionedCache {
    */
   public Future<Long> republish(String key, Supplier<Future<Loaded>> loader, long ttlMillis) {
     String fresh = UUID.randomUUID().toString();
-    return redis.eval(READ_FOR_FILL, List.of(key, generationKey(key)), List.of(fresh)).compose(r -> {
+    return redis.eval(READ_FOR_FILL, List.of(key, generationKey(key)), List.of(fresh, generationTtl())).compose(r -> {
       String generation = r.get(1).toString();
       return loader.get().compose(loaded -> fill(key, loaded, generation, ttlMillis).map(ignored -> loaded.version()));
     });
@@ -207,7 +279,12 @@ public final class VersionedCache {
   }
 
   private Future<Response> fill(String key, Loaded loaded, String generation, long ttlMillis) {
-    return redis.eval(SET, List.of(key, generationKey(key)),
-      List.of(Long.toString(loaded.version()), loaded.payload(), generation, Long.toString(ttlMillis)));
+    return redis.eval(SET, List.of(key, generationKey(key)), List.of(Long.toString(loaded.version()), loaded.payload(),
+      generation, Long.toString(ttlFor(loaded.version(), loaded.payload(), ttlMillis))));
+  }
+
+  /** A generation lives the negative TTL, the floor of every value's TTL (see "TTLs" above). */
+  private String generationTtl() {
+    return Long.toString(redis.negativeTtlMillis());
   }
 }

@@ -68,7 +68,20 @@ public record BureauConfig(
     "statementTimeoutMillis", "lockTimeoutMillis", "idleInTransactionTimeoutMillis", "idleSessionTimeoutMillis",
     "complianceStatementTimeoutMillis", "complianceIdleInTransactionTimeoutMillis");
 
-  public record Redis(List<String> endpoints, String mode, String keyPrefix, int poolSize) {
+  /**
+   * The {@code redis} section. {@code commandTimeoutMillis}: every command (and the wait for the
+   * connection it goes over) fails with 503 naming redis past it, and the connection is dropped as
+   * stalled; {@code connectTimeoutMillis}: the TCP connect and the handshake. {@code negativeTtlSeconds}:
+   * how long an entry saying "Postgres has nothing" (version 0) stays, also the lifetime of a
+   * generation key and the floor of every cache TTL; {@code maxTtlSeconds}: the longest any cache
+   * entry stays before it is refilled from Postgres (see cache.VersionedCache).
+   */
+  public record Redis(List<String> endpoints, String mode, String keyPrefix, int poolSize,
+                      long commandTimeoutMillis, long connectTimeoutMillis, long negativeTtlSeconds, long maxTtlSeconds) {
+    public Redis(List<String> endpoints, String mode, String keyPrefix, int poolSize) {
+      this(endpoints, mode, keyPrefix, poolSize, 500, 1000, 600, 7 * 86_400);
+    }
+
     public boolean cluster() {
       return "cluster".equals(mode);
     }
@@ -139,9 +152,16 @@ public record BureauConfig(
       r.stringList("redis.endpoints", List.of("redis://127.0.0.1:6379")),
       r.oneOf("redis.mode", "standalone", Set.of("standalone", "cluster")),
       r.string("redis.keyPrefix", "ob:"),
-      r.intIn("redis.poolSize", 16, 1, 1024));
+      r.intIn("redis.poolSize", 16, 1, 1024),
+      r.longIn("redis.commandTimeoutMillis", 500, 1, 600_000),
+      r.longIn("redis.connectTimeoutMillis", 1000, 1, 600_000),
+      r.longIn("redis.negativeTtlSeconds", 600, 1, 30L * 86_400),
+      r.longIn("redis.maxTtlSeconds", 7L * 86_400, 1, 365L * 86_400));
     if (redis.endpoints().isEmpty()) {
       r.problem("redis.endpoints must list at least one redis:// endpoint");
+    }
+    if (redis.maxTtlSeconds() < redis.negativeTtlSeconds()) {
+      r.problem("redis.maxTtlSeconds must be at least redis.negativeTtlSeconds");
     }
     Identity identity = new Identity(r.required("identity.hmacKeyId", null), r.required("identity.hmacSecret", null));
     if (identity.hmacSecret() != null && identity.hmacSecret().length() < 32) {

@@ -24,6 +24,11 @@ import java.util.Map;
  * the member as suspect (re-read from Postgres before the cache is trusted for it,
  * {@link #refreshIfSuspect}) and {@link CacheRepair} publishes it when Redis is back. A
  * reinstatement that is not yet published leaves the cache saying SUSPENDED: it fails closed.
+ *
+ * <p>Bounded: one entry per member id seen (the members table, ~100 B each). Writes pass TTL 0, so
+ * {@link VersionedCache}'s default applies: a known member's entry expires after
+ * {@code redis.maxTtlSeconds}, an unknown id's (version 0) after {@code redis.negativeTtlSeconds};
+ * a miss is refilled from Postgres.
  */
 public final class MemberStatus {
   private static final String UNKNOWN = "UNKNOWN";
