@@ -135,7 +135,8 @@ public final class AuditWriter {
    */
   public static final int MAX_HELD_HASHES = 1 << 18;
 
-  private enum State { QUEUED, SENT, DONE }
+  /** QUEUED: waits in the queue; RETRY: waits to be re-sent in a smaller batch (its batch had a data error). */
+  private enum State { QUEUED, RETRY, SENT, DONE }
 
   private static final class Pending {
     final AccessLogEntry.Draft draft;
@@ -143,6 +144,8 @@ public final class AuditWriter {
     final Promise<AccessLogEntry> promise = Promise.promise();
     final Deadline deadline;
     State state = State.QUEUED;
+    /** Re-sent after its batch was refused for a data error. */
+    boolean retried;
 
     Pending(AccessLogEntry.Draft draft, long id, Deadline deadline) {
       this.draft = draft;
@@ -185,10 +188,18 @@ public final class AuditWriter {
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int queued;
   private final ArrayDeque<Long> ids = new ArrayDeque<>();
+  /** Parts of a batch the database refused for a data error, re-sent (in order, before the queue) to find the bad row. */
+  private final ArrayDeque<List<Pending>> retry = new ArrayDeque<>();
+  /** Ids are reserved over a connection of the writer's own (never a shared pool's), opened by {@link #connector}. */
+  private final boolean ownIds;
+  private SqlConnection idConn;
+  /** Issue 11's commit in two round trips (COMMIT sent only once the INSERT answered): kept for side-by-side benchmarks. */
+  boolean twoRoundTrips;
   private final Timer commitTimer;
   private final DistributionSummary batchRows;
   private final Counter droppedRows;
   private final Counter shedRows;
+  private final Counter refusedRows;
   private final MeterRegistry registry;
   /**
    * The database refuses a COMMIT this long before the batch's first deadline, so a commit that
@@ -221,16 +232,24 @@ public final class AuditWriter {
    * {@link #AuditWriter(Vertx, SqlClient, Supplier, AuditSettings, MeterRegistry)}.
    */
   public AuditWriter(Vertx vertx, SqlClient pg, AuditSettings settings, MeterRegistry registry) {
-    this(vertx, pg, ((Pool) pg)::getConnection, settings, registry);
+    this(vertx, pg, ((Pool) pg)::getConnection, false, settings, registry);
   }
 
   /**
-   * {@code connector} opens the writer's own connection (one batch at a time, so one connection):
-   * a connection whose batch hung is closed, never handed to anyone else. {@code pg} reserves ids.
+   * {@code connector} opens the writer's own connections: one for the batches (one batch at a time,
+   * so one connection), one for reserving id blocks. A connection whose batch hung is closed, never
+   * handed to anyone else. The writer depends on no shared pool ({@code pg} is not used): a shared
+   * pool whose connections all wait on locks (a large furnishing batch) cannot make inquiries 503.
    */
   public AuditWriter(Vertx vertx, SqlClient pg, Supplier<Future<SqlConnection>> connector, AuditSettings settings,
                      MeterRegistry registry) {
+    this(vertx, pg, connector, true, settings, registry);
+  }
+
+  private AuditWriter(Vertx vertx, SqlClient pg, Supplier<Future<SqlConnection>> connector, boolean ownIds,
+                      AuditSettings settings, MeterRegistry registry) {
     this.vertx = vertx;
+    this.ownIds = ownIds;
     this.pg = pg;
     this.connector = connector;
     this.settings = settings;
@@ -244,6 +263,7 @@ public final class AuditWriter {
     this.droppedRows = Counter.builder("bureau.audit.rows.dropped").tag("reason", "deadline")
       .description("Access-log rows never sent because their request gave up (or the queue was full)").register(registry);
     this.shedRows = Counter.builder("bureau.audit.rows.dropped").tag("reason", "queue_full").register(registry);
+    this.refusedRows = Counter.builder("bureau.audit.rows.dropped").tag("reason", "data_error").register(registry);
     newChain();
   }
 
@@ -300,15 +320,22 @@ public final class AuditWriter {
     if (queued >= settings.maxQueuedRows()) {
       LOG.debug("row refused: {} rows queued", queued);
       shedRows.increment();
-      return Future.failedFuture(unavailable());
+      return Future.failedFuture(overloaded());
     }
     Pending p = new Pending(draft, id, deadline);
+    if (queue.size() >= 2 * settings.maxQueuedRows()) {
+      // rows given up stay in the deque until a batch passes them: while a commit hangs, let them go
+      // here, so the deque (not only the count) stays bounded whatever the offered load
+      queue.removeIf(q -> q.state != State.QUEUED);
+    }
     queue.add(p);
     queued++;
     deadline.onExpiry(() -> {
-      if (p.state == State.QUEUED) { // not sent yet: it never will be
+      if (p.state == State.QUEUED || p.state == State.RETRY) { // not sent (again) yet: it never will be
+        if (p.state == State.QUEUED) {
+          queued--;
+        }
         p.state = State.DONE;
-        queued--;
         droppedRows.increment();
         p.promise.tryFail(unavailable());
       }
@@ -324,11 +351,24 @@ public final class AuditWriter {
     return failure instanceof ApiError e && "unknown".equals(e.headers().get(OUTCOME_HEADER));
   }
 
-  /** Closes the writer's own connection (once in-flight requests are done). */
+  /** Entries in the queue, rows given up included until they are let go (bounded by twice {@code audit.maxQueuedRows}). */
+  int backlog() {
+    return queue.size();
+  }
+
+  /** Rows waiting for a batch (never more than {@code audit.maxQueuedRows}). */
+  public int queued() {
+    return queued;
+  }
+
+  /** Closes the writer's own connections (once in-flight requests are done). */
   public Future<Void> close() {
     SqlConnection c = conn;
+    SqlConnection i = idConn;
     conn = null;
-    return c == null ? Future.succeededFuture() : c.close();
+    idConn = null;
+    return Future.join(c == null ? Future.succeededFuture() : c.close(),
+      i == null ? Future.succeededFuture() : i.close()).mapEmpty();
   }
 
   public Head head() {
@@ -342,7 +382,7 @@ public final class AuditWriter {
 
   /** Completes once no batch is in flight and nothing is queued (at once when idle). */
   public Future<Void> whenIdle() {
-    if (!committing && queued == 0) {
+    if (!committing && queued == 0 && retry.isEmpty()) {
       return Future.succeededFuture();
     }
     Promise<Void> p = Promise.promise();
@@ -363,6 +403,25 @@ public final class AuditWriter {
 
   /** The next batch: live rows in queue order, leaving out those whose request has (all but) given up. */
   private List<Pending> take() {
+    while (!retry.isEmpty()) {
+      List<Pending> part = new ArrayList<>();
+      for (Pending p : retry.poll()) {
+        if (p.state != State.RETRY) {
+          continue;
+        }
+        if (p.deadline.remainingNanos() < floorNanos) {
+          p.state = State.DONE;
+          droppedRows.increment();
+          p.promise.tryFail(unavailable());
+          continue;
+        }
+        p.state = State.SENT;
+        part.add(p);
+      }
+      if (!part.isEmpty()) {
+        return part;
+      }
+    }
     List<Pending> batch = new ArrayList<>(Math.min(queued, settings.maxBatchRows()));
     while (!queue.isEmpty() && batch.size() < settings.maxBatchRows()) {
       Pending p = queue.poll();
@@ -450,17 +509,51 @@ public final class AuditWriter {
     }
   }
 
-  /** The batch's transaction: see the class comment for why in two round trips, and what is certain when. */
+  /**
+   * The batch's transaction, in one round trip: {@code BEGIN}, its limits, the INSERT, the deadline
+   * check and {@code COMMIT}, pipelined (see the class comment for what is certain when).
+   */
   private Future<Void> send(Batch b, SqlConnection c, Instant checkBy, long budgetMillis) {
     String token = chainId + ":" + b.number;
     String budget = Long.toString(budgetMillis);
     Future<?> begin = c.query("BEGIN").execute();
     Future<?> limits = c.preparedQuery(LIMITS).execute(Tuple.of(budget, budget, token));
     Future<RowSet<Row>> insert = c.preparedQuery(INSERT).execute(tuple(b.rows).addString(token));
+    if (twoRoundTrips) {
+      return sendInTwo(b, c, checkBy, begin, limits, insert);
+    }
+    Future<?> check = c.preparedQuery(COMMIT_CHECK).execute(Tuple.of(checkBy.atOffset(ZoneOffset.UTC)));
+    Future<?> commit = c.query("COMMIT").execute();
+    b.commitSent = true;
+    b.commit = Future.join(begin, limits, insert, check, commit).transform(ar -> {
+      // any statement of the transaction refused by the database aborts it: its COMMIT rolls back
+      for (Future<?> step : List.of(begin, limits, insert, check)) {
+        if (step.failed() && step.cause() instanceof io.vertx.pgclient.PgException) {
+          return Future.failedFuture(new NotCommitted(step == check ? "refused by the database" : "insert failed",
+            step.cause()));
+        }
+      }
+      if (commit.failed() && commit.cause() instanceof io.vertx.pgclient.PgException) {
+        return Future.failedFuture(new NotCommitted("commit failed", commit.cause()));
+      }
+      if (ar.failed()) {
+        return Future.failedFuture(firstCause(begin, limits, insert, check, commit));
+      }
+      if (insert.result().rowCount() != b.rows.size()) {
+        // a lost BEGIN: the INSERT ran outside the transaction, and then inserted nothing
+        return Future.failedFuture(new NotCommitted("the INSERT ran outside its transaction", null));
+      }
+      return Future.succeededFuture();
+    });
+    return b.commit.mapEmpty();
+  }
+
+  private Future<Void> sendInTwo(Batch b, SqlConnection c, Instant checkBy, Future<?> begin, Future<?> limits,
+                                 Future<RowSet<Row>> insert) {
     return Future.all(begin, limits, insert).recover(e -> Future.failedFuture(new NotCommitted("insert failed", e)))
       .compose(v -> {
         if (b.settled) {
-          return Future.failedFuture(new NotCommitted("abandoned", null)); // a request gave up: no COMMIT, ever
+          return Future.failedFuture(new NotCommitted("abandoned", null));
         }
         if (insert.result().rowCount() != b.rows.size()) {
           return Future.failedFuture(new NotCommitted("the INSERT ran outside its transaction", null));
@@ -481,6 +574,31 @@ public final class AuditWriter {
       });
   }
 
+  private static Throwable firstCause(Future<?>... steps) {
+    for (Future<?> f : steps) {
+      if (f.failed()) {
+        return f.cause();
+      }
+    }
+    return new IllegalStateException("no step failed");
+  }
+
+  /** A data exception (class 22) or an integrity violation (class 23): a row's content, not an outage. */
+  static boolean dataError(Throwable e) {
+    Throwable cause = e instanceof NotCommitted n ? n.getCause() : e;
+    String state = cause instanceof io.vertx.pgclient.PgException pg ? pg.getSqlState() : null;
+    return state != null && (state.startsWith("22") || state.startsWith("23"));
+  }
+
+  /** SQLSTATE and message of a database's refusal, for the log (nothing of the rows themselves). */
+  static String describe(Throwable e) {
+    Throwable cause = e instanceof NotCommitted n && n.getCause() != null ? n.getCause() : e;
+    if (cause instanceof io.vertx.pgclient.PgException pg) {
+      return "SQLSTATE " + pg.getSqlState() + ": " + pg.getErrorMessage();
+    }
+    return cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+  }
+
   /** A batch's end (once, whichever comes first: its outcome or its deadline), then the next batch. */
   private void settle(Batch b, io.vertx.core.AsyncResult<Void> ar) {
     if (b.settled) {
@@ -499,11 +617,13 @@ public final class AuditWriter {
         p.state = State.DONE;
         p.promise.tryComplete(b.rows.get(i));
       }
+    } else if (dataError(ar.cause())) {
+      split(b, ar.cause());
     } else {
       boolean uncertain = b.commitSent && !(ar.cause() instanceof NotCommitted);
       String why = ar.cause() instanceof java.util.concurrent.TimeoutException ? "did not finish in time"
         : ar.cause() instanceof NotCommitted n ? n.getMessage() + (n.getCause() == null ? ""
-          : " (" + n.getCause().getClass().getSimpleName() + ")") : "failed (" + ar.cause().getClass().getSimpleName() + ")";
+          : " (" + describe(n.getCause()) + ")") : "failed (" + describe(ar.cause()) + ")";
       if (uncertain) {
         LOG.warn("access-log commit of {} rows {} after its COMMIT was sent: they may be in the log although their"
           + " requests answer 503 (Access-Log-Outcome: unknown); starting a new chain", b.rows.size(), why);
@@ -528,6 +648,53 @@ public final class AuditWriter {
     }
     committing = false;
     flush();
+  }
+
+  /**
+   * The database refused the batch for a row's content (class 22 or 23) before anything committed:
+   * the chain goes on from before the batch (none of it is in the log), and the batch is re-sent in
+   * halves, ahead of the queue and in order, until the bad row is alone: only its request fails
+   * (503, certainly not in the log); the others commit in order in the chain. Logged once per
+   * refused batch (not per row), naming the SQLSTATE and the database's message.
+   */
+  private void split(Batch b, Throwable cause) {
+    AccessLogEntry first = b.rows.get(0);
+    head = first.prevHash();
+    seq = first.chainSeq() - 1;
+    if (b.pending.size() == 1) {
+      Pending p = b.pending.get(0);
+      LOG.warn("access-log row {} refused by the database ({}): its request answers 503; the chain goes on",
+        p.id, describe(cause));
+      refusedRows.increment();
+      p.state = State.DONE;
+      p.promise.tryFail(unavailable());
+      return;
+    }
+    if (!b.pending.get(0).retried) {
+      LOG.warn("access-log batch of {} rows refused by the database ({}): re-sending it split to find the bad row",
+        b.rows.size(), describe(cause));
+    }
+    int half = b.pending.size() / 2;
+    List<Pending> left = new ArrayList<>(b.pending.subList(0, half));
+    List<Pending> right = new ArrayList<>(b.pending.subList(half, b.pending.size()));
+    for (Pending p : b.pending) {
+      p.state = State.RETRY;
+      p.retried = true;
+    }
+    retry.addFirst(right);
+    retry.addFirst(left);
+  }
+
+  /**
+   * 503 {@code audit_unavailable} for a row refused because {@code audit.maxQueuedRows} rows wait:
+   * {@code Retry-After} is the commit timeout in seconds (at least 1), by when every row queued now
+   * has been committed or given up.
+   */
+  ApiError overloaded() {
+    long seconds = Math.max(1, (settings.commitTimeoutMillis() + 999) / 1000);
+    return new ApiError(503, "audit_unavailable", "Service unavailable",
+      "postgres (the database) is behind: the access log's queue is full, so this request cannot be recorded;"
+        + " nothing was served, retry later", null, java.util.Map.of("Retry-After", Long.toString(seconds)));
   }
 
   /** An uncertain batch: its connection is kept a little to hear what happened, for the log and the metrics. */
@@ -606,12 +773,23 @@ public final class AuditWriter {
     }
     Promise<Void> done = Promise.promise();
     refilling = done.future();
-    long timer = vertx.setTimer(settings.commitTimeoutMillis(), t -> done.tryFail(unavailable()));
-    pg.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize())).onComplete(ar -> {
+    long timer = vertx.setTimer(settings.commitTimeoutMillis(), t -> {
+      if (done.tryFail(unavailable())) {
+        dropIdConnection(); // its answer may never come: a new connection next time
+      }
+    });
+    Future<RowSet<Row>> reserved = ownIds
+      ? idConnection().compose(c -> c.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize())))
+      : pg.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize()));
+    reserved.onComplete(ar -> {
       if (ar.succeeded()) {
-        for (Row r : ar.result()) {
-          ids.add(r.getLong(0));
-        }
+        if (!done.future().isComplete()) {
+          for (Row r : ar.result()) {
+            ids.add(r.getLong(0));
+          }
+        } // else given up: those ids stay unused (a gap in ids is harmless; the chain has its own sequence)
+      } else if (ownIds) {
+        dropIdConnection();
       }
       done.tryComplete();
     });
@@ -623,6 +801,34 @@ public final class AuditWriter {
       }
     });
     return f;
+  }
+
+  /** The writer's own connection for id blocks (opened when first needed, again after a failure). */
+  private Future<SqlConnection> idConnection() {
+    if (idConn != null) {
+      return Future.succeededFuture(idConn);
+    }
+    return connector.get().map(c -> {
+      if (idConn != null) {
+        c.close();
+        return idConn;
+      }
+      idConn = c;
+      c.closeHandler(v -> {
+        if (idConn == c) {
+          idConn = null;
+        }
+      });
+      return c;
+    });
+  }
+
+  private void dropIdConnection() {
+    SqlConnection c = idConn;
+    idConn = null;
+    if (c != null) {
+      c.close();
+    }
   }
 
   private static Tuple tuple(List<AccessLogEntry> rows) {

@@ -35,17 +35,27 @@ public record BureauConfig(
    */
   public record Postgres(String host, int port, String database, String user, String password,
                          String migrationUser, String migrationPassword, int poolSize, boolean createDatabase,
-                         Sessions sessions) {
+                         Sessions sessions, int furnishingPoolSize) {
+    /** Furnishing's own pool per HTTP verticle instance, unless {@code postgres.furnishingPoolSize} says otherwise. */
+    public static final int DEFAULT_FURNISHING_POOL_SIZE = 4;
+
     public Postgres(String host, int port, String database, String user, String password,
                     String migrationUser, String migrationPassword, int poolSize, boolean createDatabase) {
       this(host, port, database, user, password, migrationUser, migrationPassword, poolSize, createDatabase,
         Sessions.DEFAULTS);
     }
 
+    public Postgres(String host, int port, String database, String user, String password,
+                    String migrationUser, String migrationPassword, int poolSize, boolean createDatabase,
+                    Sessions sessions) {
+      this(host, port, database, user, password, migrationUser, migrationPassword, poolSize, createDatabase,
+        sessions, DEFAULT_FURNISHING_POOL_SIZE);
+    }
+
     /** The same database reached with the owner's credentials (migrations, retention). */
     public Postgres asOwner() {
       return new Postgres(host, port, database, migrationUser, migrationPassword, migrationUser, migrationPassword,
-        poolSize, createDatabase, sessions);
+        poolSize, createDatabase, sessions, furnishingPoolSize);
     }
   }
 
@@ -64,7 +74,7 @@ public record BureauConfig(
 
   /** The keys a {@code postgres} section may hold: a typo would otherwise silently fall back to a default. */
   public static final Set<String> POSTGRES_KEYS = Set.of("host", "port", "database", "user", "password",
-    "migrationUser", "migrationPassword", "poolSize", "createDatabase", "acquireTimeoutMillis",
+    "migrationUser", "migrationPassword", "poolSize", "furnishingPoolSize", "createDatabase", "acquireTimeoutMillis",
     "statementTimeoutMillis", "lockTimeoutMillis", "idleInTransactionTimeoutMillis", "idleSessionTimeoutMillis",
     "complianceStatementTimeoutMillis", "complianceIdleInTransactionTimeoutMillis");
 
@@ -146,7 +156,11 @@ public record BureauConfig(
       r.string("postgres.migrationPassword", ""),
       r.intIn("postgres.poolSize", 8, 1, 512),
       r.bool("postgres.createDatabase", false),
-      sessions(r));
+      sessions(r),
+      // furnishing's transactions (PUT tradeline, repayments, batches) wait on per-person locks while
+      // holding a connection: they get a pool of their own, so they can never take the inquiry
+      // path's connections (fills), whatever a large batch holds
+      r.intIn("postgres.furnishingPoolSize", Postgres.DEFAULT_FURNISHING_POOL_SIZE, 1, 512));
     unknownKeys(r, json, "postgres", POSTGRES_KEYS);
     Redis redis = new Redis(
       r.stringList("redis.endpoints", List.of("redis://127.0.0.1:6379")),

@@ -66,6 +66,7 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private Pool pool;
   private Pool compliancePool;
+  private Pool furnishingPool;
   private RedisStore redis;
   private ReceiptSigner signer;
   private AuditWriter audit;
@@ -89,6 +90,9 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = Database.pool(vertx, config.postgres(), config.postgres().poolSize(), Database.Use.API, java.util.Map.of());
+    // furnishing's transactions wait on per-person locks holding a connection: a pool of their own
+    furnishingPool = Database.pool(vertx, config.postgres(), config.postgres().furnishingPoolSize(), Database.Use.API,
+      java.util.Map.of());
     redis = RedisStore.create(vertx, config.redis());
     return vertx.executeBlocking(() -> signer = ReceiptSigner.load(config.signing()))
       .compose(s -> vertx.executeBlocking(() -> new Loaded(TrustedIssuers.load(vertx, config.auth()),
@@ -142,7 +146,7 @@ public final class HttpVerticle extends VerticleBase {
     new MemberRoutes(memberRepository, memberStatus).mount(routes, guards);
     BorrowerKeys borrowerKeys = new BorrowerKeys(config.identity().hmacKeyId(), config.identity().hmacSecret());
     ScoreStore scores = new ScoreStore(loaded.scorecard(), redis, pool);
-    new FurnishingRoutes(new FurnishingService(pool, scores), borrowerKeys).mount(routes, guards);
+    new FurnishingRoutes(new FurnishingService(furnishingPool, scores), borrowerKeys).mount(routes, guards);
     new ConsentRoutes(vertx, config, pool, redis, signer, pending).mount(routes, guards);
     AuditSettings auditSettings = AuditSettings.from(config);
     audit = new AuditWriter(vertx, pool, AuditWriter.connecting(vertx, Database.connectOptions(config.postgres())),
@@ -195,6 +199,6 @@ public final class HttpVerticle extends VerticleBase {
       .transform(ar -> closer == null ? Future.<Void>succeededFuture()
       : closer.stop(audit, AuditSettings.from(config).commitTimeoutMillis() + 1000L));
     return ended.eventually(() -> Future.join(audit == null ? Future.succeededFuture() : audit.close(), pool.close(), compliancePool == null ? Future.succeededFuture() : compliancePool.close(),
-      redis.close()));
+      furnishingPool == null ? Future.succeededFuture() : furnishingPool.close(), redis.close()));
   }
 }
