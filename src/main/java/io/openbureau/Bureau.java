@@ -107,7 +107,8 @@ public final class Bureau {
     pending = new PendingChanges(CacheRepair.heartbeatTimeoutMillis(interval));
     return vertx.deployVerticle(new CacheRepair(config, pending, interval, (pool, redis) -> List.of(
       new ConsentDecisions(new ConsentRepository(pool), redis).outbox(),
-      new MemberStatus(redis, new MemberRepository(pool)).outbox()))).mapEmpty();
+      new MemberStatus(redis, new MemberRepository(pool)).outbox(),
+      new io.openbureau.rights.ProtectionCache(pool, redis, PendingChanges.TRUST_REDIS).outbox()))).mapEmpty();
   }
 
   /** This process' view of unpublished cache changes (tests look at it). */

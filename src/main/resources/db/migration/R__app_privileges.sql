@@ -29,6 +29,7 @@ GRANT SELECT, INSERT, UPDATE ON tradelines TO openbureau_app;         -- furnish
 GRANT SELECT, INSERT, UPDATE ON repayments TO openbureau_app;         -- furnishing upserts
 GRANT SELECT, INSERT, UPDATE ON scores TO openbureau_app;             -- scoring.ScoreStore upserts, publication marks (V9)
 GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent grant, supersede, revoke, published (V8)
+GRANT SELECT, INSERT, UPDATE ON protections TO openbureau_app;        -- rights.ProtectionRepository: freeze, fraud alert (V14)
 
 -- sequences: nextval only (USAGE); no setval (UPDATE), which could make ids or versions repeat
 GRANT USAGE ON SEQUENCE access_log_id_seq TO openbureau_app;
@@ -36,3 +37,4 @@ GRANT USAGE ON SEQUENCE audit_checkpoints_id_seq TO openbureau_app;
 GRANT USAGE ON SEQUENCE maintenance_log_id_seq TO openbureau_app;
 GRANT USAGE ON SEQUENCE score_version_seq TO openbureau_app;
 GRANT USAGE ON SEQUENCE consent_version_seq TO openbureau_app;
+GRANT USAGE ON SEQUENCE protection_version_seq TO openbureau_app;

@@ -155,6 +155,8 @@ public final class HttpVerticle extends VerticleBase {
       new ConsentDecisions(new io.openbureau.consent.ConsentRepository(pool), redis, pending), scores, memberStatus,
       InquirySettings.from(config), registry);
     new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry, failures).mount(routes);
+    io.openbureau.rights.ProtectionCache protections = new io.openbureau.rights.ProtectionCache(pool, redis, pending);
+    new io.openbureau.rights.ProtectionRoutes(vertx, protections, audit, borrowerKeys).mount(routes, guards);
     ComplianceSettings compliance = ComplianceSettings.from(config);
     // the access-log reads get their own sessions, planned generically: a custom plan of a query
     // over every monthly partition costs milliseconds to plan, each time, while the generic plan
