@@ -41,8 +41,10 @@ public final class OverdueProcessor {
   private final ScoreStore scores;
   private final AuditWriter audit;
   private final DisputeSettings settings;
+  static final long WARN_AFTER_MILLIS = 300_000;
   private volatile boolean stopped;
   private long timer = -1;
+  private long failingSince = -1;
 
   public OverdueProcessor(Vertx vertx, DisputeRepository repository, ScoreStore scores, AuditWriter audit,
                           DisputeSettings settings) {
@@ -70,13 +72,32 @@ public final class OverdueProcessor {
     }
     timer = vertx.setTimer(Math.max(1, delay), id -> pass().onComplete(ar -> {
       if (ar.failed()) {
-        FAILURES.warn(LOG, "the overdue pass over disputes failed ({}); retrying in {} s", ar.cause().toString(),
-          settings.overdueCheckSeconds());
+        failed(ar.cause());
+      } else if (failingSince >= 0) {
+        failingSince = -1;
+        LOG.info("the overdue pass over disputes runs again");
       }
       // a full batch: there may be more, go on at once
       boolean more = ar.succeeded() && ar.result() >= settings.overdueBatch();
       schedule(more ? 1 : settings.overdueCheckSeconds() * 1000L);
     }));
+  }
+
+  /**
+   * A pass that fails in an outage is retried by the next one and loses nothing (the clock is in
+   * Postgres): the outage itself is logged by the requests that meet it, so a short one is noted at
+   * INFO here, and only a pass failing for longer than {@link #WARN_AFTER_MILLIS} is a warning.
+   */
+  private void failed(Throwable cause) {
+    long now = System.currentTimeMillis();
+    if (failingSince < 0) {
+      failingSince = now;
+      LOG.info("the overdue pass over disputes failed ({}); retrying every {} s", cause.toString(),
+        settings.overdueCheckSeconds());
+    } else if (now - failingSince > WARN_AFTER_MILLIS) {
+      FAILURES.warn(LOG, "the overdue pass over disputes has failed for {} s ({}); disputes past dueBy stay OPEN"
+        + " until it runs", (now - failingSince) / 1000, cause.toString());
+    }
   }
 
   /** One pass: how many disputes it turned overdue (0 when another instance's pass runs). */
