@@ -30,6 +30,7 @@ GRANT SELECT, INSERT, UPDATE ON repayments TO openbureau_app;         -- furnish
 GRANT SELECT, INSERT, UPDATE ON scores TO openbureau_app;             -- scoring.ScoreStore upserts, publication marks (V9)
 GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent grant, supersede, revoke, published (V8)
 GRANT SELECT, INSERT, UPDATE ON protections TO openbureau_app;        -- rights.ProtectionRepository: freeze, fraud alert (V14)
+GRANT SELECT, INSERT, UPDATE ON disputes TO openbureau_app;           -- disputes.DisputeRepository: open, resolve, overdue (V12)
 
 -- sequences: nextval only (USAGE); no setval (UPDATE), which could make ids or versions repeat
 GRANT USAGE ON SEQUENCE access_log_id_seq TO openbureau_app;

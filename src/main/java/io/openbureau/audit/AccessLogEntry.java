@@ -35,6 +35,12 @@ public record AccessLogEntry(long id, Instant at, String chainId, long chainSeq,
   public static final String GRANTED = "GRANTED";
   public static final String DENIED = "DENIED";
   public static final String INVALID = "INVALID";
+  /** Dispute events (API.md, Disputes): opened by the person, resolved by the furnisher, overdue by the clock. */
+  public static final String DISPUTE_OPENED = "DISPUTE_OPENED";
+  public static final String DISPUTE_RESOLVED = "DISPUTE_RESOLVED";
+  public static final String DISPUTE_OVERDUE = "DISPUTE_OVERDUE";
+  /** The actor of what the bureau does by itself (a dispute turning overdue). */
+  public static final String BUREAU = "bureau";
 
   /** What a feature records; the writer turns it into a chained row. */
   public record Draft(String action, String actorRole, String actorId, String lenderId, byte[] borrowerKey,
@@ -57,6 +63,18 @@ public record AccessLogEntry(long id, Instant at, String chainId, long chainSeq,
       reason = InputGuard.scrub(reason);
       requestId = InputGuard.scrub(requestId);
       details = details == null ? null : (JsonObject) InputGuard.scrubJson(details);
+    }
+
+    /**
+     * A dispute event (disputes.DisputeRoutes): about the person ({@code borrowerKey}) and the
+     * member whose account it is ({@code lenderId}), so both the person's list and compliance see
+     * it. {@code actorId} is the member for a resolution, null for the person (never a national id)
+     * and for the bureau's own overdue pass.
+     */
+    public static Draft dispute(String action, String actorRole, String actorId, String lenderId, byte[] borrowerKey,
+                                String requestId, JsonObject details) {
+      return new Draft(action, actorRole, actorId, lenderId, borrowerKey, null, null, GRANTED, null, null, requestId,
+        null, details);
     }
 
     public static Draft inquiry(String lenderId, String requestId) {

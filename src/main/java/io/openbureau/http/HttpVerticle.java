@@ -72,6 +72,7 @@ public final class HttpVerticle extends VerticleBase {
   private AuditWriter audit;
   private ChainCloser closer;
   private Checkpointer checkpointer;
+  private io.openbureau.disputes.OverdueProcessor overdue;
   private HttpServer server;
 
   private final PendingChanges pending;
@@ -166,6 +167,11 @@ public final class HttpVerticle extends VerticleBase {
     AccessLogRepository accessLog = new AccessLogRepository(compliancePool);
     new ComplianceRoutes(vertx, accessLog, audit, borrowerKeys, compliance, config.postgres(), signer).mount(routes, guards);
     new BorrowerRoutes(accessLog, audit, borrowerKeys, new ReportReader(pool), scores, inquiries).mount(routes, guards);
+    io.openbureau.disputes.DisputeSettings disputeSettings = io.openbureau.disputes.DisputeSettings.from(config);
+    io.openbureau.disputes.DisputeRepository disputes = new io.openbureau.disputes.DisputeRepository(pool);
+    new io.openbureau.disputes.DisputeRoutes(disputes, scores, audit, borrowerKeys, disputeSettings).mount(routes, guards);
+    overdue = new io.openbureau.disputes.OverdueProcessor(vertx, disputes, scores, audit, disputeSettings);
+    overdue.start();
     // a chain the writer leaves (uncertain commit, graceful stop) gets a signed end: nothing may follow it
     closer = new ChainCloser(vertx, pool, signer, java.time.Duration.ofMillis(2L * auditSettings.commitTimeoutMillis()));
     audit.onAbandoned(closer::abandoned);
@@ -191,6 +197,9 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> stop() {
     if (checkpointer != null) {
       checkpointer.stop();
+    }
+    if (overdue != null) {
+      overdue.stop();
     }
     Future<Void> closing = server == null ? Future.succeededFuture()
       : server.shutdown(config.http().shutdownGraceSeconds(), TimeUnit.SECONDS);

@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
 public final class ScoreStore {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreStore.class);
   private static final RateLimitedLog MARK_FAILURES = new RateLimitedLog(60_000);
+  /**
+   * A tradeline (or one repayment period) under an OVERDUE dispute, or deleted by a dispute's
+   * DELETED outcome, is left out (V12, disputes.DisputeRepository): information not verified in
+   * time is not used against the person.
+   */
   static final String ACCOUNTS = """
     SELECT t.borrower_key, t.member_id AS lender_id, t.product_type, t.opened_at, t.credit_limit, t.status, t.balance, t.days_past_due,
            coalesce(r.worst, 0) AS worst, coalesce(r.late, 0) AS late
@@ -50,8 +55,12 @@ public final class ScoreStore {
       SELECT max(days_past_due) AS worst, count(*) FILTER (WHERE days_past_due > 0) AS late
       FROM repayments r
       WHERE r.member_id = t.member_id AND r.account_ref = t.account_ref AND r.period >= $2
+        AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.member_id = r.member_id AND d.account_ref = r.account_ref
+                          AND d.period = r.period AND (d.status = 'OVERDUE' OR d.outcome = 'DELETED'))
     ) r ON true
-    WHERE t.borrower_key = ANY($1)""";
+    WHERE t.borrower_key = ANY($1)
+      AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.member_id = t.member_id AND d.account_ref = t.account_ref
+                        AND d.period IS NULL AND (d.status = 'OVERDUE' OR d.outcome = 'DELETED'))""";
   /** One statement for all the people of a chunk; versions come from the sequence in commit order (locks held). */
   static final String UPSERT = """
     INSERT INTO scores (borrower_key, value, band, reasons, model_version, as_of, active_loans, outstanding_balance,

@@ -189,7 +189,18 @@ class OutageTest {
       new Route("auditCheckpoints", Set.of(200), () -> api.get("/v1/audit/checkpoints", null)),
       new Route("accessLogVerifyCheckpoints", Set.of(200), () -> api.post("/v1/compliance/access-log/verify-checkpoints",
         compliance, new JsonArray().add(checkpoint))),
-      new Route("alerts", Set.of(200), () -> api.get("/v1/compliance/alerts", compliance)));
+      new Route("alerts", Set.of(200), () -> api.get("/v1/compliance/alerts", compliance)),
+      // a second open dispute about OUT-1 is 409 dispute_open: both are normal answers
+      new Route("openDispute", Set.of(201, 409), () -> api.post("/v1/me/disputes", borrower, new JsonObject()
+        .put("lenderId", "lender-a").put("accountRef", "OUT-1").put("reason", "OTHER").put("statement", "not mine"))),
+      new Route("myDisputes", Set.of(200), () -> api.get("/v1/me/disputes", borrower)),
+      new Route("furnisherDisputes", Set.of(200), () -> api.get("/v1/furnishing/disputes?status=OPEN", lender)),
+      // an id no dispute has: 404 on a sunny day, 503 when the database is down
+      new Route("resolveDispute", Set.of(404), () -> api.post("/v1/furnishing/disputes/"
+        + java.util.UUID.nameUUIDFromBytes(new byte[] {1}) + "/resolution", lender,
+        new JsonObject().put("outcome", "VERIFIED").put("note", "checked"))),
+      new Route("complianceDisputes", Set.of(200), () -> api.get("/v1/compliance/disputes", compliance)),
+      new Route("complianceDisputeSummary", Set.of(200), () -> api.get("/v1/compliance/disputes/summary", compliance)));
     Map<String, Route> byOperation = new LinkedHashMap<>();
     list.forEach(r -> byOperation.put(r.operation(), r));
     return byOperation;

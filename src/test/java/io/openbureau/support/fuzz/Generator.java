@@ -195,6 +195,8 @@ public final class Generator {
       case "id" -> pick(rnd, fx.victimMembers);
       case "accountRef" -> rnd.nextInt(4) == 0 ? "fz-" + base36(rnd, 6) : pick(rnd, fx.accountRefs);
       case "consentId" -> rnd.nextInt(5) == 0 ? new UUID(rnd.nextLong(), rnd.nextLong()).toString() : pick(rnd, fx.consentIds);
+      // no dispute is seeded: an unknown UUID (404), or not a UUID at all (404 too)
+      case "disputeId" -> rnd.nextInt(4) == 0 ? "fz-" + base36(rnd, 6) : new UUID(rnd.nextLong(), rnd.nextLong()).toString();
       default -> String.valueOf(value(p.schema(), p.name(), rnd));
     };
   }
@@ -538,6 +540,11 @@ public final class Generator {
         case "listConsents" -> new JsonObject().put("g", Instant.ofEpochSecond(CLOCK).minus(rnd.nextInt(30), ChronoUnit.DAYS).toString())
           .put("i", new UUID(rnd.nextLong(), rnd.nextLong()).toString());
         case "myInquiries" -> new JsonObject().put("a", micros).put("i", (long) rnd.nextInt(100000));
+        case "myDisputes" -> new JsonObject().put("o", Instant.ofEpochSecond(CLOCK).minus(rnd.nextInt(30), ChronoUnit.DAYS).toString())
+          .put("i", new UUID(rnd.nextLong(), rnd.nextLong()).toString());
+        case "furnisherDisputes", "complianceDisputes" -> new JsonObject()
+          .put("d", Instant.ofEpochSecond(CLOCK).plus(rnd.nextInt(30), ChronoUnit.DAYS).toString())
+          .put("i", new UUID(rnd.nextLong(), rnd.nextLong()).toString());
         case "accessLog" -> new JsonObject().put("a", micros).put("i", (long) rnd.nextInt(100000))
           .put("f", micros - 86400_000_000L * 30).put("t", micros + 86400_000_000L).put("c", false);
         default -> new JsonObject().put("i", (long) rnd.nextInt(100000));
