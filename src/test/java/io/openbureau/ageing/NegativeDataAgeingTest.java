@@ -287,6 +287,25 @@ class NegativeDataAgeingTest {
   }
 
   @Test
+  @DisplayName("the pass walks the book in batches of ageing.batchSize accounts, each its own transaction, until nothing is left")
+  void batches() {
+    String id = person();
+    for (int i = 0; i < 5; i++) {
+      put("BAT-" + i, loan(id, "WRITTEN_OFF", opened(), TODAY.minusDays(2).toString(), 200));
+    }
+    LocalDate day = TODAY.plusYears(7);
+    NegativeDataAgeing small = new NegativeDataAgeing(pool, scores, new AgeingSettings(5, 2, 60, false), on(day));
+    NegativeDataAgeing.Result dry = TestBureau.await(small.run(true).toCompletionStage().toCompletableFuture());
+    assertTrue(dry.batches() >= 3 && dry.aged().accounts() >= 5, dry.toJson().encode());
+    assertEquals(5, bureau.count("SELECT count(*) FROM tradelines WHERE account_ref LIKE 'BAT-%'"));
+    NegativeDataAgeing.Result r = TestBureau.await(small.run(false).toCompletionStage().toCompletableFuture());
+    assertEquals(dry.aged().counts(), r.aged().counts());
+    assertEquals(0, bureau.count("SELECT count(*) FROM tradelines WHERE account_ref LIKE 'BAT-%'"));
+    assertTrue(bureau.count("SELECT count(*) FROM maintenance_log WHERE action = '" + AgeingRepository.BATCH_ACTION + "'") >= 3,
+      "each batch that deleted is logged in its own transaction");
+  }
+
+  @Test
   @DisplayName("the daily pass runs once a business day over all instances: not again the same day, again the next, never while another holds the lock")
   void oncePerDay() throws Exception {
     LocalDate day = TODAY.plusYears(30);
