@@ -76,6 +76,8 @@ public final class Bureau {
       : Math.max(1, Runtime.getRuntime().availableProcessors());
     return vertx.executeBlocking(() -> {
         io.openbureau.config.BusinessTime.configure(io.openbureau.config.BusinessTime.from(config));
+        io.openbureau.ageing.AgeingSettings.configure(config); // validated; furnishing ages late-arriving data with it
+        io.openbureau.reciprocity.ReciprocitySettings.from(config); // validated at start-up
         io.openbureau.furnishing.CrashHook.arm(config); // a test hook: refused outside env test
         return TrustedIssuers.load(vertx, config.auth()); // fail fast on bad keys
       })
@@ -91,6 +93,7 @@ public final class Bureau {
         new DeploymentOptions().setInstances(instances)))
       // one repair loop per process: scores committed but not yet in Redis reach it without a request
       .compose(id -> vertx.deployVerticle(new io.openbureau.scoring.ScoreRepublisher(config)))
+      .compose(id -> vertx.deployVerticle(new io.openbureau.ageing.AgeingVerticle(config))) // daily, once over all instances
       .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
         config.http().host(), config.http().port(), instances, config.env()))
       .mapEmpty();

@@ -31,6 +31,10 @@ GRANT SELECT, INSERT, UPDATE ON scores TO openbureau_app;             -- scoring
 GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent grant, supersede, revoke, published (V8)
 GRANT SELECT, INSERT, UPDATE ON protections TO openbureau_app;        -- rights.ProtectionRepository: freeze, fraud alert (V14)
 GRANT SELECT, INSERT, UPDATE ON disputes TO openbureau_app;           -- disputes.DisputeRepository: open, resolve, overdue (V12)
+GRANT SELECT, INSERT, UPDATE ON member_contributions TO openbureau_app;  -- reciprocity: last accepted furnishing (V13)
+-- the one exception to "no DELETE": negative data is deleted after ageing.negativeDataYears (条例 Art 16)
+GRANT DELETE ON repayments TO openbureau_app;                         -- ageing.AgeingRepository: aged late periods
+GRANT DELETE ON tradelines TO openbureau_app;                         -- ageing.AgeingRepository: aged DEFAULTED/WRITTEN_OFF accounts
 
 -- sequences: nextval only (USAGE); no setval (UPDATE), which could make ids or versions repeat
 GRANT USAGE ON SEQUENCE access_log_id_seq TO openbureau_app;

@@ -1,12 +1,21 @@
 package io.openbureau.cli;
 
+import io.openbureau.ageing.AgeingSettings;
+import io.openbureau.ageing.NegativeDataAgeing;
+import io.openbureau.cache.RedisStore;
 import io.openbureau.compliance.Anchors;
 import io.openbureau.compliance.ComplianceSettings;
 import io.openbureau.consent.ReceiptSigner;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.openbureau.config.BureauConfig;
+import io.openbureau.config.BusinessTime;
 import io.openbureau.db.Database;
+import io.openbureau.scoring.ScoreStore;
+import io.openbureau.scoring.Scorecard;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,6 +23,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
@@ -21,6 +32,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,6 +47,11 @@ import java.util.regex.Pattern;
  * ({@link Anchors}), so verify can tell it from one a superuser forged. Runs with the owner's credentials
  * ({@code postgres.migrationUser}): detaching and dropping need ownership of the table, which the server's
  * role never has. A CLI, so plain JDBC.
+ *
+ * <p>{@code maintenance ageing [--dry-run]}: the negative data ageing pass ({@link NegativeDataAgeing},
+ * the same code as the servers' daily run) now; a dry run counts what it would delete and changes
+ * nothing. Connects as the server's role ({@code postgres.user}) and publishes the new scores to
+ * Redis (when Redis is down they stay marked unpublished and the servers' repair loop publishes them).
  */
 public final class MaintenanceCommand {
   static final Pattern PARTITION = Pattern.compile("access_log_(\\d{4})_(\\d{2})");
@@ -44,8 +63,8 @@ public final class MaintenanceCommand {
   }
 
   public static String run(BureauConfig config, String[] args) {
-    if (args.length == 0 || !"retention".equals(args[0])) {
-      throw new IllegalArgumentException("usage: maintenance retention [--dry-run]");
+    if (args.length == 0 || !("retention".equals(args[0]) || "ageing".equals(args[0]))) {
+      throw new IllegalArgumentException("usage: maintenance retention|ageing [--dry-run]");
     }
     boolean dryRun = false;
     for (int i = 1; i < args.length; i++) {
@@ -55,12 +74,68 @@ public final class MaintenanceCommand {
         throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
+    if ("ageing".equals(args[0])) {
+      return ageing(config, dryRun, Clock.systemUTC());
+    }
     int months = ComplianceSettings.from(config).retentionMonths();
     try {
       return retention(config, months, dryRun, OffsetDateTime.now(ZoneOffset.UTC));
     } catch (SQLException e) {
       throw new IllegalStateException("retention failed (SQLSTATE " + e.getSQLState() + "): " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Runs the ageing pass once with {@code clock} (business date from {@code bureau.timeZone});
+   * returns what it did. Fails (IllegalStateException, exit 1) when it could not run, e.g. another
+   * pass holds the lock.
+   */
+  public static String ageing(BureauConfig config, boolean dryRun, Clock clock) {
+    BusinessTime.configure(BusinessTime.from(config));
+    AgeingSettings settings = AgeingSettings.configure(config);
+    Vertx vertx = Vertx.vertx();
+    try {
+      CompletableFuture<NegativeDataAgeing.Result> done = new CompletableFuture<>();
+      vertx.getOrCreateContext().runOnContext(v -> vertx.executeBlocking(() ->
+          Scorecard.load(Path.of(config.scorecardFile())))
+        .compose(scorecard -> {
+          Pool pool = Database.pool(vertx, config.postgres(), 1);
+          RedisStore redis = RedisStore.create(vertx, config.redis());
+          return new NegativeDataAgeing(pool, new ScoreStore(scorecard, redis, pool), settings, clock).run(dryRun)
+            .eventually(() -> Future.join(pool.close(), redis.close()));
+        })
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            done.complete(ar.result());
+          } else {
+            done.completeExceptionally(ar.cause());
+          }
+        }));
+      NegativeDataAgeing.Result r;
+      try {
+        r = done.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        throw new IllegalStateException("ageing failed: " + cause.getMessage(), cause);
+      }
+      return ageingText(r, settings);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> null)
+        .join();
+    }
+  }
+
+  static String ageingText(NegativeDataAgeing.Result r, AgeingSettings settings) {
+    var c = r.aged().counts();
+    String verb = r.dryRun() ? "would delete" : "deleted";
+    return String.format(Locale.ROOT, "%snegative data ageing %d years (business date %s): deleting what ended "
+        + "before %s%n%s %d late repayment period(s), %d DEFAULTED/WRITTEN_OFF account(s) with %d period(s); "
+        + "%s %d closed account(s)' days past due; %d person(s) %s%s",
+      r.dryRun() ? "dry run: " : "", settings.negativeDataYears(), r.date(), r.cutoff(), verb,
+      c.getLong("latePeriodsDeleted"), c.getLong("accountsDeleted"), c.getLong("accountPeriodsDeleted"),
+      r.dryRun() ? "would clear" : "cleared", c.getLong("daysPastDueCleared"), c.getInteger("people"),
+      r.dryRun() ? "would be re-scored; nothing changed" : "re-scored",
+      r.dryRun() ? "" : "; recorded in maintenance_log");
   }
 
   /** As below, signing the anchors with the bureau's key ({@code signing.*}). */

@@ -1,6 +1,10 @@
 package io.openbureau.furnishing;
 
+import io.openbureau.ageing.AgeingRepository;
+import io.openbureau.ageing.AgeingSettings;
+import io.openbureau.config.BusinessTime;
 import io.openbureau.identity.BorrowerKeys;
+import io.openbureau.reciprocity.Contributions;
 import io.openbureau.scoring.PersonScore;
 import io.openbureau.scoring.ScoreStore;
 import io.vertx.core.Future;
@@ -16,7 +20,9 @@ import io.vertx.sqlclient.Tuple;
 
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
+import java.time.Clock;
 import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -40,6 +46,13 @@ import java.util.TreeSet;
  * <p>Ordering: the transaction takes an advisory lock per person (sorted, so two chunks never
  * deadlock), so changes about one person from several members commit one after another and the
  * score versions follow commit order; the cache keeps the highest version.
+ *
+ * <p>Ageing on arrival: a line that brings negative information whose behaviour ended more than
+ * {@code ageing.negativeDataYears} ago (an old late period now followed by an on-time one, an
+ * account closed in default years ago) is accepted, and the same transaction deletes what the
+ * ageing rule says is aged on its account ({@link AgeingRepository}) before the scores are
+ * recomputed: it is never in a committed state, a report or a score. After a commit with an
+ * accepted line the member's contribution is recorded (give to get: {@link Contributions}).
  */
 public final class FurnishingService {
   /**
@@ -50,24 +63,26 @@ public final class FurnishingService {
   static final String CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
   static final String EXISTING = """
     SELECT account_ref, borrower_key, product_type, opened_at, principal, credit_limit, currency, term_months, status,
-           balance, days_past_due, updated_at
+           balance, days_past_due, closed_at, updated_at
     FROM tradelines WHERE member_id = $1 AND account_ref = ANY($2)""";
   static final String PERSONS_OF = "SELECT borrower_key FROM tradelines WHERE member_id = $1 AND account_ref = ANY($2)";
+  /** The people's advisory locks, taken in ascending order (ageing.NegativeDataAgeing takes the same ones). */
   static final String LOCK = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k";
   /** One statement per chunk: the rows come as parallel arrays (money as decimal strings, cast to numeric). */
   static final String UPSERT_TRADELINES = """
     INSERT INTO tradelines (member_id, account_ref, borrower_key, key_id, product_type, opened_at, principal,
-      credit_limit, currency, term_months, status, balance, days_past_due)
+      credit_limit, currency, term_months, status, balance, days_past_due, closed_at)
     SELECT $1, u.account_ref, u.borrower_key, u.key_id, u.product_type, u.opened_at, u.principal::numeric,
-      u.credit_limit::numeric, u.currency, u.term_months, u.status, u.balance::numeric, u.days_past_due
+      u.credit_limit::numeric, u.currency, u.term_months, u.status, u.balance::numeric, u.days_past_due, u.closed_at
     FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[],
-                $10::int[], $11::text[], $12::text[], $13::int[])
+                $10::int[], $11::text[], $12::text[], $13::int[], $14::date[])
       AS u(account_ref, borrower_key, key_id, product_type, opened_at, principal, credit_limit, currency,
-           term_months, status, balance, days_past_due)
+           term_months, status, balance, days_past_due, closed_at)
     ON CONFLICT (member_id, account_ref) DO UPDATE SET product_type = EXCLUDED.product_type,
       opened_at = EXCLUDED.opened_at, principal = EXCLUDED.principal, credit_limit = EXCLUDED.credit_limit,
       currency = EXCLUDED.currency, term_months = EXCLUDED.term_months, status = EXCLUDED.status,
-      balance = EXCLUDED.balance, days_past_due = EXCLUDED.days_past_due, updated_at = now()
+      balance = EXCLUDED.balance, days_past_due = EXCLUDED.days_past_due, closed_at = EXCLUDED.closed_at,
+      updated_at = now()
       WHERE tradelines.borrower_key = EXCLUDED.borrower_key""";
   static final String UPSERT_REPAYMENTS = """
     INSERT INTO repayments (member_id, account_ref, period, amount_due, amount_paid, days_past_due)
@@ -152,8 +167,20 @@ public final class FurnishingService {
         ? pool.withTransaction(tx -> inTransaction(tx, memberId, lines, locked))
         : Future.failedFuture(e))
       .recover(e -> Future.failedFuture(lineFault(e) || programmingError(e) ? e : new DatabaseDown(e)))
-      .onComplete(ar -> locked.tryComplete());
+      .onComplete(ar -> locked.tryComplete())
+      .compose(done -> done.outcomes().stream().anyMatch(Outcome::accepted)
+        ? contributions().accepted(memberId).map(done) : Future.succeededFuture(done));
   }
+
+  /** Give to get: this service's recorder of accepted furnishing, made on first use (same pool). */
+  private Contributions.Recorder contributions() {
+    if (contributions == null) {
+      contributions = new Contributions.Recorder(pool, Clock.systemUTC());
+    }
+    return contributions;
+  }
+
+  private Contributions.Recorder contributions;
 
   /**
    * Postgres could not run the transaction (unreachable, a pool or statement timeout, shutting
@@ -244,6 +271,8 @@ public final class FurnishingService {
         }
         Future<Void> tradelines = writeTradelines(tx, memberId, writes.tradelines.values());
         Future<Void> repayments = writeRepayments(tx, memberId, writes.repayments.values());
+        // queued behind the writes and before the score read: old negative data is aged at once
+        Future<Void> aged = ageOnArrival(tx, memberId, writes);
         // the score read is queued behind the writes on the same connection, so it sees them
         Future<Map<String, PersonScore>> rescored = writes.touched.isEmpty() ? Future.succeededFuture(Map.of())
           : scores.recompute(tx, new ArrayList<>(writes.touched.values()));
@@ -256,12 +285,41 @@ public final class FurnishingService {
           }
         });
         Future<Map<String, PersonScore>> current = scores.current(tx, unchanged);
-        return Future.join(tradelines, repayments, rescored, current).map(all -> {
+        return Future.join(tradelines, repayments, aged, rescored, current).map(all -> {
           Map<String, PersonScore> publish = new HashMap<>(current.result());
           publish.putAll(rescored.result());
           return new Committed(outcomes, publish);
         });
       });
+  }
+
+  /**
+   * Ages the accounts of this chunk that brought something which may end negative behaviour
+   * before the cut-off (a period before the cut-off's month, a closedAt before the cut-off):
+   * furnishing of current data sends nothing more. What it deleted is counted in maintenance_log.
+   */
+  private static Future<Void> ageOnArrival(SqlConnection tx, String memberId, Writes writes) {
+    AgeingSettings settings = AgeingSettings.current();
+    LocalDate cutoff = settings.cutoff(BusinessTime.today());
+    String cutoffMonth = cutoff.format(DateTimeFormatter.ofPattern("yyyy-MM"));
+    Set<String> refs = new LinkedHashSet<>();
+    for (Line.Tradeline t : writes.tradelines.values()) {
+      if (t.closedAt() != null && t.closedAt().isBefore(cutoff)) {
+        refs.add(t.accountRef());
+      }
+    }
+    for (Line.Repayment r : writes.repayments.values()) {
+      if (r.period().compareTo(cutoffMonth) < 0) {
+        refs.add(r.accountRef());
+      }
+    }
+    if (refs.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return AgeingRepository.ageAccounts(tx, memberId, refs, cutoff).compose(aged -> !aged.any()
+      ? Future.succeededFuture()
+      : AgeingRepository.log(tx, AgeingRepository.ON_ARRIVAL_ACTION, aged.counts().put("memberId", memberId)
+        .put("cutoff", cutoff.toString()).put("negativeDataYears", settings.negativeDataYears())));
   }
 
   private static Future<Void> lock(SqlConnection tx, Set<Long> sortedLocks) {
@@ -322,6 +380,7 @@ public final class FurnishingService {
     String[] statuses = new String[n];
     String[] balances = new String[n];
     Integer[] dpds = new Integer[n];
+    LocalDate[] closed = new LocalDate[n];
     int i = 0;
     for (Line.Tradeline t : rows) {
       refs[i] = t.accountRef();
@@ -336,10 +395,11 @@ public final class FurnishingService {
       statuses[i] = t.status();
       balances[i] = t.balance().toPlainString();
       dpds[i] = t.daysPastDue();
+      closed[i] = t.closedAt();
       i++;
     }
     return tx.preparedQuery(UPSERT_TRADELINES).execute(Tuple.from(new Object[] {memberId, refs, persons, keyIds,
-      products, opened, principals, limits, currencies, terms, statuses, balances, dpds})).compose(result ->
+      products, opened, principals, limits, currencies, terms, statuses, balances, dpds, closed})).compose(result ->
         // fewer rows than sent: another transaction created one of these accounts for another person
         // after this one read the accounts (the WHERE refused to move it); redo the chunk
         result.rowCount() == n ? Future.succeededFuture() : Future.failedFuture(new AccountRace()));
@@ -372,7 +432,8 @@ public final class FurnishingService {
     return a.productType().equals(b.productType()) && a.openedAt().equals(b.openedAt())
       && a.principal().compareTo(b.principal()) == 0 && eq(a.creditLimit(), b.creditLimit())
       && a.currency().equals(b.currency()) && Objects.equals(a.termMonths(), b.termMonths())
-      && a.status().equals(b.status()) && a.balance().compareTo(b.balance()) == 0 && a.daysPastDue() == b.daysPastDue();
+      && a.status().equals(b.status()) && a.balance().compareTo(b.balance()) == 0 && a.daysPastDue() == b.daysPastDue()
+      && Objects.equals(a.closedAt(), b.closedAt());
   }
 
   private static boolean eq(BigDecimal a, BigDecimal b) {
@@ -383,10 +444,11 @@ public final class FurnishingService {
     return new Line.Tradeline(r.getString("account_ref"), r.getBuffer("borrower_key").getBytes(), null,
       r.getString("product_type"), r.getLocalDate("opened_at"), r.getBigDecimal("principal"),
       r.getBigDecimal("credit_limit"), r.getString("currency"), r.getInteger("term_months"), r.getString("status"),
-      r.getBigDecimal("balance"), r.getInteger("days_past_due"));
+      r.getBigDecimal("balance"), r.getInteger("days_past_due"), r.getLocalDate("closed_at"));
   }
 
-  static long lockOf(byte[] borrowerKey) {
+  /** A person's advisory lock key (furnishing and the ageing pass lock people by it, in ascending order). */
+  public static long lockOf(byte[] borrowerKey) {
     return ByteBuffer.wrap(borrowerKey, 0, 8).getLong();
   }
 
@@ -396,7 +458,8 @@ public final class FurnishingService {
       .put("openedAt", t.openedAt().toString()).put("principal", t.principal().toPlainString())
       .put("creditLimit", t.creditLimit() == null ? null : t.creditLimit().toPlainString())
       .put("currency", t.currency()).put("termMonths", t.termMonths()).put("status", t.status())
-      .put("balance", t.balance().toPlainString()).put("daysPastDue", t.daysPastDue());
+      .put("balance", t.balance().toPlainString()).put("daysPastDue", t.daysPastDue())
+      .put("closedAt", t.closedAt() == null ? null : t.closedAt().toString());
   }
 
   public static JsonObject toJson(Line.Repayment r) {

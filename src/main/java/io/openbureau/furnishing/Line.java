@@ -1,14 +1,15 @@
 package io.openbureau.furnishing;
 
+import io.openbureau.config.BusinessTime;
 import io.openbureau.http.ApiError;
 import io.openbureau.identity.BorrowerKeys;
 import io.openbureau.identity.NationalId;
 import io.vertx.core.json.JsonObject;
 
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.time.LocalDate;
 import java.time.YearMonth;
-import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,9 @@ import java.util.regex.Pattern;
  * <p>Balance tolerance: a balance may exceed the principal (or, for revolving accounts, the
  * credit limit) by at most {@link #BALANCE_TOLERANCE} (10%, for accrued interest, fees and
  * over-limit spending) plus 1.00.
+ *
+ * <p>Dates are judged in the bureau's business time zone ({@link BusinessTime}): a loan opened in
+ * Beijing at 07:00 is opened today there, whatever the date is in UTC.
  */
 public sealed interface Line permits Line.Tradeline, Line.Repayment {
   Set<String> PRODUCTS = Set.of("CONSUMER_LOAN", "CREDIT_CARD", "MORTGAGE", "AUTO_LOAN", "MICRO_LOAN", "BNPL");
@@ -37,7 +41,7 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
 
   record Tradeline(String accountRef, byte[] borrowerKey, String keyId, String productType, LocalDate openedAt,
                    BigDecimal principal, BigDecimal creditLimit, String currency, Integer termMonths, String status,
-                   BigDecimal balance, int daysPastDue) implements Line {
+                   BigDecimal balance, int daysPastDue, LocalDate closedAt) implements Line {
   }
 
   record Repayment(String accountRef, String period, BigDecimal amountDue, BigDecimal amountPaid, int daysPastDue)
@@ -45,10 +49,16 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
   }
 
   Set<String> TRADELINE_FIELDS = Set.of("type", "accountRef", "nationalId", "productType", "openedAt", "principal",
-    "creditLimit", "currency", "termMonths", "status", "balance", "daysPastDue");
+    "creditLimit", "currency", "termMonths", "status", "balance", "daysPastDue", "closedAt");
   Set<String> REPAYMENT_FIELDS = Set.of("type", "accountRef", "period", "amountDue", "amountPaid", "daysPastDue");
 
   static Tradeline tradeline(String accountRef, JsonObject j, BorrowerKeys keys) {
+    return tradeline(accountRef, j, keys, Clock.systemUTC());
+  }
+
+  /** As above, "today" read from {@code clock} in the business time zone. */
+  static Tradeline tradeline(String accountRef, JsonObject j, BorrowerKeys keys, Clock clock) {
+    LocalDate today = BusinessTime.today(clock);
     List<ApiError.FieldError> errors = new ArrayList<>();
     checkRef(accountRef, errors);
     unknownFields(j, TRADELINE_FIELDS, errors);
@@ -57,7 +67,7 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
       errors.add(new ApiError.FieldError("nationalId", NationalId.problem(nationalId)));
     }
     String product = oneOf(j, "productType", PRODUCTS, true, errors);
-    LocalDate opened = date(j, "openedAt", errors);
+    LocalDate opened = date(j, "openedAt", true, today, errors);
     BigDecimal principal = money(j, "principal", true, errors);
     BigDecimal limit = money(j, "creditLimit", false, errors);
     String currency = j.containsKey("currency") ? string(j, "currency", false, errors) : "CNY";
@@ -69,6 +79,12 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
     String status = oneOf(j, "status", STATUSES, true, errors);
     BigDecimal balance = money(j, "balance", true, errors);
     Integer dpd = integer(j, "daysPastDue", 0, 3650, errors);
+    LocalDate closed = date(j, "closedAt", false, today, errors);
+    if (closed != null && opened != null && closed.isBefore(opened)) {
+      errors.add(new ApiError.FieldError("closedAt", "is before openedAt"));
+    } else if (closed != null && "OPEN".equals(status)) {
+      errors.add(new ApiError.FieldError("closedAt", "is set but the status is OPEN; an open account has no closedAt"));
+    }
     if ("CREDIT_CARD".equals(product) && limit == null && !j.containsKey("creditLimit")) {
       errors.add(new ApiError.FieldError("creditLimit", "is required for a CREDIT_CARD"));
     }
@@ -82,10 +98,16 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
       throw ApiError.invalid(errors);
     }
     return new Tradeline(accountRef, keys.key(nationalId), keys.keyId(), product, opened, principal, limit, currency,
-      term, status, balance, dpd);
+      term, status, balance, dpd, closed);
   }
 
   static Repayment repayment(String accountRef, JsonObject j) {
+    return repayment(accountRef, j, Clock.systemUTC());
+  }
+
+  /** As above, "this month" read from {@code clock} in the business time zone. */
+  static Repayment repayment(String accountRef, JsonObject j, Clock clock) {
+    YearMonth thisMonth = YearMonth.from(BusinessTime.today(clock));
     List<ApiError.FieldError> errors = new ArrayList<>();
     checkRef(accountRef, errors);
     unknownFields(j, REPAYMENT_FIELDS, errors);
@@ -93,7 +115,7 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
     if (period != null) {
       if (!PERIOD.matcher(period).matches()) {
         errors.add(new ApiError.FieldError("period", "must be a month YYYY-MM"));
-      } else if (YearMonth.parse(period).isAfter(YearMonth.now(ZoneOffset.UTC))) {
+      } else if (YearMonth.parse(period).isAfter(thisMonth)) {
         errors.add(new ApiError.FieldError("period", "is in the future"));
       }
     }
@@ -184,15 +206,20 @@ public sealed interface Line permits Line.Tradeline, Line.Repayment {
     return ((Number) v).intValue();
   }
 
-  private static LocalDate date(JsonObject j, String field, List<ApiError.FieldError> errors) {
+  /** A date no later than {@code today} (the business date); absent or null is an error only if required. */
+  private static LocalDate date(JsonObject j, String field, boolean required, LocalDate today,
+                                List<ApiError.FieldError> errors) {
     Object v = j.getValue(field);
+    if (v == null && !required) {
+      return null;
+    }
     if (!(v instanceof String s)) {
       errors.add(new ApiError.FieldError(field, v == null ? "is required" : "must be a date YYYY-MM-DD"));
       return null;
     }
     try {
       LocalDate d = LocalDate.parse(s);
-      if (d.isAfter(LocalDate.now(ZoneOffset.UTC))) {
+      if (d.isAfter(today)) {
         errors.add(new ApiError.FieldError(field, "is in the future"));
       } else if (d.getYear() < 1900) {
         errors.add(new ApiError.FieldError(field, "is not plausible"));
