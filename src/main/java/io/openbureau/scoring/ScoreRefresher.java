@@ -181,7 +181,8 @@ public final class ScoreRefresher extends VerticleBase {
     JsonObject details = new JsonObject().put("day", o.day()).put("examined", o.examined()).put("rescored", o.rescored())
       .put("modelVersion", scores.scorecard().modelVersion()).put("timeZone", BusinessTime.zone().getId());
     LOG.info("daily re-scoring for {}: {} scores examined, {} re-scored", o.day(), o.examined(), o.rescored());
-    return conn.preparedQuery(RECORD).execute(Tuple.of(details.encode())).mapEmpty();
+    // a JsonObject, not its text: a String bound to jsonb is stored as one JSON string
+    return conn.preparedQuery(RECORD).execute(Tuple.of(details)).mapEmpty();
   }
 
   /** One page in one transaction, then the next page, until a short page ends the walk. */
