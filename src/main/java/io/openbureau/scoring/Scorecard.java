@@ -252,6 +252,23 @@ public final class Scorecard {
     return new Result(value, band(value), reasons, modelVersion);
   }
 
+  /**
+   * Why a person has no score, as {@code {"code", "description"}}, or null when they have one: for
+   * an answer whose {@code score} is null (the API keeps {@code score: null} for a thin file). A
+   * person the bureau never heard of has no stored score at all: NO_TRADELINES too.
+   */
+  public io.vertx.core.json.JsonObject whyNoScore(PersonScore s) {
+    if (s.value() != null) {
+      return null;
+    }
+    String code = NO_TRADELINES;
+    if (s.reasons() != null && !s.reasons().isEmpty()
+        && notScoredTexts.containsKey(s.reasons().getJsonObject(0).getString("code"))) {
+      code = s.reasons().getJsonObject(0).getString("code");
+    }
+    return new io.vertx.core.json.JsonObject().put("code", code).put("description", notScoredTexts.get(code));
+  }
+
   private Result notScored(String code) {
     return new Result(null, null, List.of(new Reason(code, notScoredTexts.get(code), 0)), modelVersion);
   }

@@ -264,6 +264,19 @@ class ScorecardTest {
     assertTrue(later.scored(), "a month after opening the file is scored");
   }
 
+  @Test
+  @DisplayName("why a person has no score: the stored thin-file reason, NO_TRADELINES for someone never reported, nothing when scored")
+  void whyNoScore() {
+    ScoreStore store = new ScoreStore(card, null, null);
+    ScoreInputs.Account fresh = new ScoreInputs.Account("MICRO_LOAN", TODAY.minusDays(3), null, "CNY", "OPEN",
+      BigDecimal.TEN, 0, 0, 0);
+    assertEquals("INSUFFICIENT_HISTORY",
+      card.whyNoScore(store.compute(List.of(fresh), TODAY, java.time.Instant.EPOCH)).getString("code"));
+    assertEquals("NO_TRADELINES", card.whyNoScore(store.compute(List.of(), TODAY, java.time.Instant.EPOCH)).getString("code"));
+    assertEquals("NO_TRADELINES", card.whyNoScore(PersonScore.empty(card.modelVersion())).getString("code"));
+    assertNull(card.whyNoScore(store.compute(List.of(CLEAN), TODAY, java.time.Instant.EPOCH)));
+  }
+
   // ---- currencies ----
 
   @Test
