@@ -28,7 +28,7 @@ AREAS = ["110101", "310104", "440305", "510107", "330106", "320102", "420111", "
 FURNISHERS = ["bench-bank-1", "bench-bank-2", "bench-bank-3"]
 PRODUCTS = ["CONSUMER_LOAN", "CREDIT_CARD", "AUTO_LOAN", "MICRO_LOAN", "BNPL"]
 BANDS = [(800, "EXCELLENT"), (740, "VERY_GOOD"), (670, "GOOD"), (580, "FAIR"), (300, "POOR")]
-MODEL = "ob-scorecard-2026.1"
+MODEL = "ob-scorecard-2026.2"  # the current scorecard: the daily pass re-scores every other version
 
 
 def national_id(i):

@@ -94,6 +94,8 @@ public final class Bureau {
       // one repair loop per process: scores committed but not yet in Redis reach it without a request
       .compose(id -> vertx.deployVerticle(new io.openbureau.scoring.ScoreRepublisher(config)))
       .compose(id -> vertx.deployVerticle(new io.openbureau.ageing.AgeingVerticle(config))) // daily, once over all instances
+      // one daily re-scoring pass over all instances: scores follow the calendar, not only furnishing
+      .compose(id -> vertx.deployVerticle(new io.openbureau.scoring.ScoreRefresher(config)))
       .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
         config.http().host(), config.http().port(), instances, config.env()))
       .mapEmpty();

@@ -2,6 +2,7 @@ package io.openbureau.scoring;
 
 import io.openbureau.cache.RedisStore;
 import io.openbureau.cache.VersionedCache;
+import io.openbureau.config.BusinessTime;
 import io.openbureau.identity.BorrowerKeys;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -13,10 +14,10 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,7 +50,7 @@ public final class ScoreStore {
    */
   static final String ACCOUNTS = """
     SELECT t.borrower_key, t.member_id AS lender_id, t.product_type, t.opened_at, t.credit_limit, t.status, t.balance, t.days_past_due,
-           coalesce(r.worst, 0) AS worst, coalesce(r.late, 0) AS late
+           coalesce(r.worst, 0) AS worst, coalesce(r.late, 0) AS late, t.currency
     FROM tradelines t
     LEFT JOIN LATERAL (
       SELECT max(days_past_due) AS worst, count(*) FILTER (WHERE days_past_due > 0) AS late
@@ -109,12 +110,23 @@ public final class ScoreStore {
   private final RedisStore redis;
   private final VersionedCache cache;
   private final Pool pool;
+  private final Clock clock;
 
   public ScoreStore(Scorecard scorecard, RedisStore redis, Pool pool) {
+    this(scorecard, redis, pool, Clock.systemUTC());
+  }
+
+  /** {@code clock}: what "now" and "today" (in the business time zone) are when scores are computed. */
+  public ScoreStore(Scorecard scorecard, RedisStore redis, Pool pool, Clock clock) {
     this.scorecard = scorecard;
     this.redis = redis;
     this.cache = new VersionedCache(redis);
     this.pool = pool;
+    this.clock = clock;
+  }
+
+  public Scorecard scorecard() {
+    return scorecard;
   }
 
   public String key(byte[] borrowerKey) {
@@ -123,8 +135,10 @@ public final class ScoreStore {
 
   /** Recomputes and stores the scores of these people; call inside their transaction. */
   public Future<Map<String, PersonScore>> recompute(SqlClient tx, List<byte[]> borrowerKeys) {
-    LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    String since = today.minusMonths(23).format(DateTimeFormatter.ofPattern("yyyy-MM"));
+    // dates are judged in the business time zone: in Beijing at 07:00 it is already tomorrow in UTC terms
+    Instant asOf = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    LocalDate today = BusinessTime.today(Clock.fixed(asOf, ZoneOffset.UTC));
+    String since = ScoreInputs.windowStart(today);
     Buffer[] keys = borrowerKeys.stream().map(Buffer::buffer).toArray(Buffer[]::new);
     return tx.preparedQuery(ACCOUNTS).execute(Tuple.of(keys, since)).compose(rows -> {
       Map<String, List<ScoreInputs.Account>> byPerson = new LinkedHashMap<>();
@@ -138,10 +152,9 @@ public final class ScoreStore {
         }
         byPerson.computeIfAbsent(person, k -> new ArrayList<>())
           .add(new ScoreInputs.Account(r.getString("product_type"), r.getLocalDate("opened_at"),
-            r.getBigDecimal("credit_limit"), r.getString("status"), r.getBigDecimal("balance"),
+            r.getBigDecimal("credit_limit"), r.getString("currency"), r.getString("status"), r.getBigDecimal("balance"),
             r.getInteger("days_past_due"), r.getInteger("worst"), r.getLong("late").intValue()));
       }
-      Instant asOf = Instant.now().truncatedTo(ChronoUnit.MILLIS);
       int n = byPerson.size();
       Map<String, PersonScore> computed = new HashMap<>();
       Buffer[] persons = new Buffer[n];
@@ -181,6 +194,13 @@ public final class ScoreStore {
     });
   }
 
+  /**
+   * One person's score and aggregates on a business date. {@code outstandingBalance} (the
+   * over-borrowing figure) sums, like the scorecard, only the balances in the scorecard's currency:
+   * amounts in different currencies are never added (no exchange rates are held); the accounts in
+   * another currency still count as active loans and in the current days past due. A thin file is
+   * stored with no value and the reason it has none ({@code NO_TRADELINES}, {@code INSUFFICIENT_HISTORY}).
+   */
   PersonScore compute(List<ScoreInputs.Account> accounts, LocalDate today, Instant asOf) {
     int active = 0;
     int maxDpd = 0;
@@ -190,14 +210,11 @@ public final class ScoreStore {
         active++;
         maxDpd = Math.max(maxDpd, a.daysPastDue());
       }
-      if ("OPEN".equals(a.status()) || "DEFAULTED".equals(a.status())) {
+      if (ScoreInputs.owed(a) && scorecard.currency().equals(a.currency())) {
         outstanding = outstanding.add(a.balance());
       }
     }
-    if (accounts.isEmpty()) {
-      return new PersonScore(null, null, new JsonArray(), scorecard.modelVersion(), asOf, 0, BigDecimal.ZERO, 0, 0);
-    }
-    Scorecard.Result r = scorecard.score(ScoreInputs.from(accounts, today));
+    Scorecard.Result r = scorecard.score(ScoreInputs.from(accounts, today, scorecard.currency()));
     JsonArray reasons = new JsonArray();
     r.reasons().forEach(x -> reasons.add(new JsonObject().put("code", x.code()).put("description", x.description())));
     return new PersonScore(r.value(), r.band(), reasons, r.modelVersion(), asOf, active, outstanding, maxDpd, 0);
