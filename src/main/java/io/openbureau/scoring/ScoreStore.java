@@ -135,7 +135,7 @@ public final class ScoreStore {
 
   /** Recomputes and stores the scores of these people; call inside their transaction. */
   public Future<Map<String, PersonScore>> recompute(SqlClient tx, List<byte[]> borrowerKeys) {
-    // dates are judged in the business time zone: in Beijing at 07:00 it is already tomorrow in UTC terms
+    // dates are business dates (bureau.timeZone): at 07:00 in Beijing it is still yesterday in UTC
     Instant asOf = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     LocalDate today = BusinessTime.today(Clock.fixed(asOf, ZoneOffset.UTC));
     String since = ScoreInputs.windowStart(today);
