@@ -1,32 +1,52 @@
 #!/usr/bin/env bash
-# Inquiry hot-path benchmark (issue 5): POST /v1/inquiries driven by wrk, against a floor server.
+# Inquiry hot-path benchmark (issues 5 and 12): POST /v1/inquiries driven by wrk, side by side
+# with a floor server.
 #
-#   bench/inquiry.sh                      # 100,000 borrowers, all scenarios, then RESULTS.md
-#   bench/inquiry.sh --borrowers 1000000  # the 1M run (its own database)
+#   bench/inquiry.sh                      # issue 12's bars: cached, 5,000 borrowers, 1 and 32
+#                                         # connections, floor and bureau alternating in one run,
+#                                         # 3 repeats, then the bars table (bench/bars.py)
+#   bench/inquiry.sh --profile            # the same, then a JFR run per connection count, the
+#                                         # Redis/Postgres round trips and Redis's own time per script
+#   bench/inquiry.sh --borrowers 100000 --conns "1 16 32" --only "floor hits cold" --repeat 1 --report
+#                                         # the issue-5 run (rewrites its section of RESULTS.md)
 #
 # What one run does:
 #  1. services (scripts/services.sh), wrk (apt-get when missing), the jar (mvn package when stale);
-#  2. (re)creates the database ($DB, default ob_bench_inquiry, ob_bench_inquiry_1m for 1M), starts
-#     the server on it (Flyway makes the schema), seeds N borrowers with COPY (bench/seed_inquiry.py:
-#     valid national ids, HMAC borrower keys, 1-3 tradelines, a score, an ACTIVE LOAN_ORIGINATION
-#     SCORE consent for the lender bench-lender each); ids go to bench/work/ids-N.txt for wrk;
-#  3. the floor server (bench/floor/FloorServer.java: parse the request, one Redis GET) at 1/16/32
-#     connections;
-#  4. cached: every borrower's cache entries in Redis first (the seed's prefill of the consent,
-#     score and window-marker entries, or --warm-pass: one inquiry per borrower through the API),
-#     then at 1/16/32 connections a discarded warm-up run and a measured run of random borrowers;
-#  5. cold: at 1/16/32 connections, every Redis key of the prefix deleted right before the run.
-#     The run warms itself as it goes (each miss fills that borrower), so it measures a mix of
-#     misses and, later in the run, hits: the share of misses is reported from /metrics;
-#  6. raw wrk outputs and summary.tsv in bench/results/inquiry-<N>-<timestamp>/, then
-#     bench/report_inquiry.py rewrites the "## Inquiry hot path (issue 5)" section of RESULTS.md
-#     from the latest run of each scenario (so a noisy scenario can be re-run alone:
-#     --reuse --only hits --conns 16).
+#  2. (re)creates the database ($DB, default ob_bench_inquiry_<N/1000>k, ob_bench_inquiry for 100k,
+#     ob_bench_inquiry_1m for 1M), starts the server on it (Flyway makes the schema), seeds N
+#     borrowers with COPY (bench/seed_inquiry.py: valid national ids, HMAC borrower keys, 1-3
+#     tradelines, a score, an ACTIVE LOAN_ORIGINATION SCORE consent for the lender bench-lender
+#     each); ids go to bench/work/ids-N.txt for wrk;
+#  3. the floor server (bench/floor/FloorServer.java: parse the request, one Redis GET) runs next
+#     to the bureau for the whole run;
+#  4. cached: every borrower's cache entries in Redis first: up to 20,000 borrowers one inquiry per
+#     borrower through the API (seconds; works whatever the server's Redis key layout), above that
+#     the seed's prefill of the consent, score and window-marker entries (--prefill / --warm-pass
+#     choose); a JIT warm-up (--jit-warmup s at 32 connections on both servers, discarded); then
+#     --repeat times, per connection count: floor (warm-up + measured) and bureau (warm-up +
+#     measured, random borrowers) back to back, so each pair sees the same machine load;
+#  5. cold (only with --only "... cold"): at each connection count, every Redis key of the prefix
+#     deleted right before the run. The run warms itself as it goes (each miss fills that
+#     borrower), so it measures a mix of misses and, later in the run, hits (miss share from /metrics);
+#  6. raw wrk outputs and summary.tsv in bench/results/inquiry-<N>-<timestamp>/, the bars table
+#     (bench/bars.py: rps, p50, p99 and the ratios to the floor, median over the repeats) in
+#     bars.md there and on stdout; with --report, bench/report_inquiry.py also rewrites the
+#     "## Inquiry hot path (issue 5)" section of RESULTS.md from the latest run of each scenario;
+#  7. with --profile: per connection count a JFR run (kind "profiled", not in the bars), its
+#     aggregation (bench/jfr_top.py) in hits-c<C>-profile.txt, and bench/breakdown.sh in
+#     breakdown.txt (Redis PING, Redis's own time per script from SLOWLOG, window sizes, the
+#     access-log commit's two Postgres round trips timed by pgbench).
+# Every measured run also records: the Redis EVALSHA calls and time per inquiry (INFO commandstats
+# delta), the CPU per request of the server under test and of redis-server (/proc), and the
+# access-log commit latency and batch size (server metrics). Set QUIET_WAIT=SECS to wait (up to that
+# long, before each measured run) for the machine to drop under 35 % busy.
 #
-# Options: --borrowers N  --duration SECS (20)  --warmup SECS (5)  --conns "1 16 32"
-#          --db NAME  --port P (18080)  --floor-port P (18081)  --prefix obb:  --reuse (keep the
-#          seeded database and Redis entries of a previous run with the same N)  --warm-pass
-#          --profile (an extra 32-connection cached run under JFR)  --only "floor hits cold"  --no-report
+# Options: --borrowers N (5000)  --duration SECS (20)  --warmup SECS (5)  --conns "1 32"
+#          --repeat R (3)  --jit-warmup SECS (15)  --db NAME  --port P (18080)
+#          --floor-port P (18081)  --prefix obb:  --reuse (keep the seeded database and Redis
+#          entries of a previous run with the same N)  --prefill  --warm-pass  --profile
+#          --profile-secs SECS (40)  --only "floor hits" (add "cold" for the miss path)
+#          --report  --no-report (default)
 # The server runs with its rate limit raised (no throttling), 2 HTTP instances, log in bench/work/.
 set -euo pipefail
 # run from a snapshot, so editing this file while a run is going does not derail that run
@@ -38,10 +58,13 @@ rm -f "$BENCH_SNAPSHOT"
 cd "$BENCH_ROOT"
 ROOT=$(pwd)
 
-N=100000
+N=5000
 DURATION=20
 WARMUP=5
-CONNS="1 16 32"
+CONNS="1 32"
+REPEAT=3
+JIT_WARMUP=15
+PROFILE_SECS=40
 DB=""
 PORT=18080
 FLOOR_PORT=18081
@@ -49,14 +72,17 @@ PREFIX="obb:"
 REUSE=""
 PREFILL=""
 PROFILE=""
-ONLY="floor hits cold"
-REPORT=1
+ONLY="floor hits"
+REPORT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --borrowers) N=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --conns) CONNS=$2; shift 2 ;;
+    --repeat) REPEAT=$2; shift 2 ;;
+    --jit-warmup) JIT_WARMUP=$2; shift 2 ;;
+    --profile-secs) PROFILE_SECS=$2; shift 2 ;;
     --db) DB=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --floor-port) FLOOR_PORT=$2; shift 2 ;;
@@ -67,7 +93,8 @@ while [ $# -gt 0 ]; do
     --profile) PROFILE=1; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --no-report) REPORT=""; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --report) REPORT=1; shift ;;
+    -h|--help) sed -n '2,50p' "$BENCH_ROOT/bench/inquiry.sh"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -78,7 +105,12 @@ fi
 # cached runs start from the seed script's Redis prefill (exactly the entries a miss would fill;
 # the miss share measured during each run shows they are taken); --warm-pass asks every borrower
 # once through the API instead (331 s for 100k on the loaded machine, impractical for 1M)
-[ -z "$PREFILL" ] && PREFILL=1
+# up to 20,000 borrowers the pass takes seconds and, going through the API, fills whatever the
+# server's cache layout is (the seed's prefill writes today's key layout: a server whose Redis keys
+# changed would start with misses), so it is the default there
+if [ -z "$PREFILL" ]; then
+  if [ "$N" -le 20000 ]; then PREFILL=0; else PREFILL=1; fi
+fi
 case "$PREFIX" in ob:*|"") echo "refusing prefix '$PREFIX' (the development server's)" >&2; exit 2 ;; esac
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -90,7 +122,7 @@ mkdir -p "$OUT"
 IDS=$WORK/ids-$N.txt
 PREFILL_FILE=$WORK/prefill-$N.resp
 SUMMARY=$OUT/summary.tsv
-printf 'kind\tborrowers\tcache\tconns\tthreads\trps\tp50_ms\tp90_ms\tp99_ms\tmax_ms\tnon2xx\terrors\tmiss_share\tload\tcommit_ms\tbatch_rows\n' > "$SUMMARY"
+printf 'kind\tborrowers\tcache\tconns\tthreads\trps\tp50_ms\tp90_ms\tp99_ms\tmax_ms\tnon2xx\terrors\tmiss_share\tload\tcommit_ms\tbatch_rows\trep\tredis_evals_per_req\tredis_us_per_eval\tcpu_us_per_req\tredis_cpu_us_per_req\n' > "$SUMMARY"
 
 SERVER_PID=""
 FLOOR_PID=""
@@ -187,8 +219,28 @@ run_wrk() {
 # wrk latency "123.45us" / "1.23ms" / "1.2s" -> ms
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
+# Redis server time in scripts: EVALSHA calls and usec so far (INFO commandstats; the whole Redis,
+# so other work on it counts too: the per-request figure is only meaningful while wrk dominates)
+redis_evals() {
+  redis-cli -h 127.0.0.1 info commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_evalsha:/ { c = $3; u = $5 } END { printf "%d %d\n", c, u }'
+}
+# $1 before, $2 after, $3 requests -> "evals/request<TAB>us/eval"
+redis_delta() {
+  echo "$1 $2 ${3:-0}" | awk '{ c = $3 - $1; u = $4 - $2; printf "%s\t%s", ($5 > 0) ? sprintf("%.2f", c / $5) : "-", (c > 0) ? sprintf("%.1f", u / c) : "-" }'
+}
+wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
+# CPU time (user + system, clock ticks) of a process so far, and of Redis; per request after a run
+REDIS_PID=$(redis-cli -h 127.0.0.1 info server | tr -d '\r' | awk -F: '/^process_id:/ {print $2}')
+ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
+cpu_now() { echo "$(ticks "$1") $(ticks "$REDIS_PID")"; }
+# $1 before, $2 after (cpu_now), $3 requests -> "server us/req<TAB>redis us/req"
+cpu_delta() {
+  local hz; hz=$(getconf CLK_TCK)
+  echo "$1 $2 ${3:-0} $hz" | awk '{ if ($5 > 0) printf "%.1f\t%.1f", ($3 - $1) * 1e6 / $6 / $5, ($4 - $2) * 1e6 / $6 / $5; else printf "-\t-" }'
+}
+
 record() {
-  local kind=$1 cache=$2 conns=$3 file=$4 miss=${5:-} load=$6 audit=${7:--	-} threads=1
+  local kind=$1 cache=$2 conns=$3 file=$4 miss=${5:-} load=$6 audit=${7:--	-} redis=${8:--	-} cpu=${9:--	-} threads=1
   [ "$conns" -gt 1 ] && threads=2
   local rps p50 p90 p99 max non2xx errors
   rps=$(awk '/^Requests\/sec/ {print $2}' "$file")
@@ -198,9 +250,9 @@ record() {
   max=$(to_ms "$(awk '$1 == "Latency" && NF >= 4 {print $4; exit}' "$file")")
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$file"); non2xx=${non2xx:-0}
   errors=$(awk '/Socket errors/ {print $0}' "$file" | tr '\t' ' '); errors=${errors:-none}
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$N" "$cache" "$conns" "$threads" \
-    "$rps" "$p50" "$p90" "$p99" "$max" "$non2xx" "$errors" "$miss" "$load" "$audit" >> "$SUMMARY"
-  log "$kind $cache c=$conns: $rps rps p50 $p50 p90 $p90 p99 $p99 max $max ms (non-2xx $non2xx) $load; commit ms/batch rows: $audit"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$N" "$cache" "$conns" "$threads" \
+    "$rps" "$p50" "$p90" "$p99" "$max" "$non2xx" "$errors" "$miss" "$load" "$audit" "${REP:-1}" "$redis" "$cpu" >> "$SUMMARY"
+  log "$kind $cache c=$conns rep ${REP:-1}: $rps rps p50 $p50 p90 $p90 p99 $p99 max $max ms (non-2xx $non2xx) $load; commit ms/batch rows: $audit; redis evals/req, us/eval: $redis; cpu us/req server, redis: $cpu"
 }
 
 # machine load before a run: load average and the CPU busy share over the last 2 s (our server idle
@@ -228,20 +280,26 @@ if [[ " $ONLY " == *" floor "* ]]; then
     java ${BENCH_JAVA_OPTS:--Xms1g -Xmx1g} -cp target/openbureau.jar bench/floor/FloorServer.java > "$WORK/floor.log" 2>&1 &
   FLOOR_PID=$!
   for _ in $(seq 1 60); do grep -q listening "$WORK/floor.log" 2>/dev/null && break; sleep 0.5; done
-  for c in $CONNS; do
-    run_wrk "floor-c$c-warmup" "$FLOOR_PORT" "$c" "$WARMUP"
-    l=$(load_now)
-    run_wrk "floor-c$c" "$FLOOR_PORT" "$c" "$DURATION"
-    record floor - "$c" "$OUT/floor-c$c.txt" "" "$l"
-  done
-  kill "$FLOOR_PID"; wait "$FLOOR_PID" 2>/dev/null || true; FLOOR_PID=""
+  grep -q listening "$WORK/floor.log" || { log "floor server did not come up"; tail -20 "$WORK/floor.log" >&2; exit 1; }
 fi
+# the floor's measured run at $1 connections (right before the bureau's at the same count)
+floor_run() {
+  local c=$1 sfx=$2 l
+  run_wrk "floor-c$c$sfx-warmup" "$FLOOR_PORT" "$c" "$WARMUP"
+  l=$(load_now)
+  local cb; cb=$(cpu_now "$FLOOR_PID")
+  run_wrk "floor-c$c$sfx" "$FLOOR_PORT" "$c" "$DURATION"
+  record floor - "$c" "$OUT/floor-c$c$sfx.txt" "" "$l" "-	-" "-	-" \
+    "$(cpu_delta "$cb" "$(cpu_now "$FLOOR_PID")" "$(wrk_requests "$OUT/floor-c$c$sfx.txt")")"
+}
 
 # 4. cached
 warm=0
-if [[ " $ONLY " == *" hits "* ]]; then
-  cached=$(redis-cli -h 127.0.0.1 --scan --pattern "${PREFIX}{b:*}:score" | wc -l)
-  [ "$cached" -ge "$N" ] && { warm=1; log "$cached score entries cached already: no warm-up pass"; }
+# only a reused run skips the warm-up: a fresh server publishes every score to Redis at start,
+# so score entries alone do not show that consents and windows are cached
+if [[ " $ONLY " == *" hits "* ]] && [ -n "$REUSE" ]; then
+  cached=$(redis-cli -h 127.0.0.1 --scan --pattern "${PREFIX}{b:*}:inq:ready" | wc -l)
+  [ "$cached" -ge "$N" ] && { warm=1; log "$cached window markers cached already: no warm-up pass"; }
 fi
 if [ "$PREFILL" = 1 ] && [ ! -s "$PREFILL_FILE" ]; then
   log "no prefill file $PREFILL_FILE (seeded without it): warm-up pass instead"; PREFILL=0
@@ -266,30 +324,49 @@ if [[ " $ONLY " == *" hits "* ]] && [ "$warm" = 0 ] && [ "$PREFILL" = 0 ]; then
   kill "$WRK_PID" 2>/dev/null || true; wait "$WRK_PID" 2>/dev/null || true; WRK_PID=""
   log "warm-up pass: $(( $(inquiries_total) - base )) inquiries in $(( $(date +%s) - t0 )) s"
 fi
-if [[ " $ONLY " == *" hits "* ]]; then
-  for c in $CONNS; do
-    run_wrk "hits-c$c-warmup" "$PORT" "$c" "$WARMUP"
-    l=$(load_now)
-    before=$(cache_counts); abefore=$(audit_counts)
-    run_wrk "hits-c$c" "$PORT" "$c" "$DURATION"
-    after=$(cache_counts); aafter=$(audit_counts)
-    miss=$(echo "$before $after" | awk '{ h = $3 - $1; m = $4 - $2; printf "%.4f", (h + m) ? m / (h + m) : 0 }')
-    record inquiry hits "$c" "$OUT/hits-c$c.txt" "$miss" "$l" "$(audit_delta "$abefore" "$aafter")"
+if [ "$JIT_WARMUP" -gt 0 ]; then
+  log "JIT warm-up: $JIT_WARMUP s at 32 connections on each server (discarded)"
+  [[ " $ONLY " == *" floor "* ]] && run_wrk "floor-jit-warmup" "$FLOOR_PORT" 32 "$JIT_WARMUP"
+  [[ " $ONLY " == *" hits "* ]] && run_wrk "hits-jit-warmup" "$PORT" 32 "$JIT_WARMUP"
+fi
+if [[ " $ONLY " == *" hits "* ]] || [[ " $ONLY " == *" floor "* ]]; then
+  for REP in $(seq 1 "$REPEAT"); do
+    sfx=""; [ "$REPEAT" -gt 1 ] && sfx="-r$REP"
+    for c in $CONNS; do
+      [[ " $ONLY " == *" floor "* ]] && floor_run "$c" "$sfx"
+      [[ " $ONLY " == *" hits "* ]] || continue
+      run_wrk "hits-c$c$sfx-warmup" "$PORT" "$c" "$WARMUP"
+      l=$(load_now)
+      before=$(cache_counts); abefore=$(audit_counts); rbefore=$(redis_evals); cb=$(cpu_now "$SERVER_PID")
+      run_wrk "hits-c$c$sfx" "$PORT" "$c" "$DURATION"
+      ca=$(cpu_now "$SERVER_PID"); after=$(cache_counts); aafter=$(audit_counts); rafter=$(redis_evals)
+      miss=$(echo "$before $after" | awk '{ h = $3 - $1; m = $4 - $2; printf "%.4f", (h + m) ? m / (h + m) : 0 }')
+      record inquiry hits "$c" "$OUT/hits-c$c$sfx.txt" "$miss" "$l" "$(audit_delta "$abefore" "$aafter")" \
+        "$(redis_delta "$rbefore" "$rafter" "$(wrk_requests "$OUT/hits-c$c$sfx.txt")")" \
+        "$(cpu_delta "$cb" "$ca" "$(wrk_requests "$OUT/hits-c$c$sfx.txt")")"
+    done
   done
-  if [ -n "$PROFILE" ]; then
-    # a separate 32-connection run under JFR (recorded as kind "profiled", not as the scenario's row:
-    # starting a recording and its events cost throughput on 2 cores)
+  REP=""
+fi
+if [[ " $ONLY " == *" hits "* ]] && [ -n "$PROFILE" ]; then
+  for c in $CONNS; do
+    # a separate run under JFR per connection count (kind "profiled", not in the bars: a recording
+    # costs throughput on 2 cores); execution samples every 10 ms (profile settings)
     l=$(load_now)
-    abefore=$(audit_counts)
-    jcmd "$SERVER_PID" JFR.start name=bench settings=profile filename="$OUT/hits-c32.jfr" >/dev/null
+    abefore=$(audit_counts); rbefore=$(redis_evals)
+    jcmd "$SERVER_PID" JFR.start name=bench settings=profile filename="$OUT/hits-c$c.jfr" >/dev/null
     sleep 2
-    run_wrk "hits-c32-profiled" "$PORT" 32 "$DURATION"
+    run_wrk "hits-c$c-profiled" "$PORT" "$c" "$PROFILE_SECS"
     jcmd "$SERVER_PID" JFR.stop name=bench >/dev/null
-    aafter=$(audit_counts)
-    record profiled hits 32 "$OUT/hits-c32-profiled.txt" "" "$l" "$(audit_delta "$abefore" "$aafter")"
-    jfr print --events jdk.ExecutionSample --stack-depth 64 "$OUT/hits-c32.jfr" | python3 bench/jfr_top.py 15 \
-      > "$OUT/hits-c32-profile.txt"
-  fi
+    aafter=$(audit_counts); rafter=$(redis_evals)
+    record profiled hits "$c" "$OUT/hits-c$c-profiled.txt" "" "$l" "$(audit_delta "$abefore" "$aafter")" \
+      "$(redis_delta "$rbefore" "$rafter" "$(wrk_requests "$OUT/hits-c$c-profiled.txt")")"
+    jfr print --events jdk.ExecutionSample --stack-depth 64 "$OUT/hits-c$c.jfr" | python3 bench/jfr_top.py 25 \
+      > "$OUT/hits-c$c-profile.txt"
+  done
+  # the round trips on their own: Redis PING and each script, Postgres's two commit round trips
+  BENCH_PORT=$PORT BENCH_PREFIX=$PREFIX BENCH_IDS=$IDS bash bench/breakdown.sh > "$OUT/breakdown.txt" 2>&1 || true
+  cat "$OUT/breakdown.txt" >&2
 fi
 
 # 5. cold
@@ -314,6 +391,9 @@ log "results in $OUT"
 cleanup; SERVER_PID=""
 trap - EXIT
 
+if [[ " $ONLY " == *" floor "* ]] && [[ " $ONLY " == *" hits "* ]]; then
+  python3 bench/bars.py "$SUMMARY" | tee "$OUT/bars.md"
+fi
 if [ -n "$REPORT" ]; then
   python3 bench/report_inquiry.py
 fi
