@@ -14,8 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Whether a lender may look at a person's data for a purpose and scope, right now: the consent
- * check of the inquiry hot path.
+ * The consent slots of the inquiry hot path in the cache: their keys, fills, publication and
+ * repair. The decision itself (whether a slot allows a purpose and scope right now) is made only by
+ * {@code inquiry.lua}.
  *
  * <p>The state of one (person, lender, purpose) slot lives in Redis under
  * {@code {b:<hex borrower key>}:consent:<lender>:<purpose>} as a {@link VersionedCache} entry:
@@ -46,9 +47,8 @@ import java.util.Map;
  * A manual change in Postgres that bypasses this class is not published unless it also sets
  * {@code published = false} (then the repair loop publishes it within an interval): or flush the keys.
  *
- * <p>Member suspension is not part of this decision: the inquiry route is guarded by
- * {@code Guards.require(Role.LENDER)}, which checks the member's active status (shared in Redis)
- * on every request, so a suspended lender never reaches this check.
+ * <p>Member suspension is not part of this decision: the inquiry's gate ({@code member_gate.lua})
+ * refuses a suspended or unknown member before any consent is looked at.
  *
  * <p>REPORT covers SCORE. Expiry is judged against the caller's {@code now}: no job is needed.
  */

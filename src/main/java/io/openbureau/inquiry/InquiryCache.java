@@ -29,12 +29,14 @@ import java.util.Map;
  * live counts equal the rebuilt ones; it merges with a maximum per field, so an inquiry recorded
  * meanwhile is not lost. An inquiry recorded and then not served is taken back ({@link #forget}).
  *
- * <p><b>Memory per person</b> (Redis 7, listpack-encoded hash while under 128 fields of at most 64
- * bytes): per field about 2 + 24 bytes for {@code l:<lender id up to 63>} plus 2 + 13 for the time,
- * or 2 + 8 for {@code d:20423} plus 2 + 1..4 for the count; so a person asked about by L distinct
- * lenders in 90 days costs about 40·L + 14·30 bytes + ~100 bytes of key overhead: ~0.7 KB for 5
- * lenders, ~4.5 KB for 100; the marker key {@code inq:ready} about 70 bytes. A lender flooding one
- * person with denials adds nothing; a lender flooding with GRANTED HARD inquiries adds one field.
+ * <p><b>Memory per person</b>, measured with {@code MEMORY USAGE} on Redis 7 (listpack encoding,
+ * as long as the hash holds fewer pairs than {@code hash-max-listpack-entries}/2): about 32 bytes per
+ * {@code l:<lender>} field (a 17-character lender id), about 11 bytes per {@code d:<day>} field, and
+ * about 80 bytes of key overhead: 568 bytes for a person asked about by 5 lenders on 30 days, 3.6 KB
+ * for 100 lenders; the marker key {@code inq:ready} 72 bytes. Past the listpack limit (a person with
+ * more than ~100 distinct lenders in 90 days) Redis switches to a hashtable, ~80 bytes per field. The
+ * bound is the number of members, never the number of inquiries: a lender flooding one person with
+ * denials adds nothing, one flooding with GRANTED HARD inquiries adds one field.
  */
 final class InquiryCache {
   static final LuaScript INQUIRY = LuaScript.load("inquiry.lua");
