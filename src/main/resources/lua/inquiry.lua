@@ -5,21 +5,35 @@
 -- KEYS[3] window: hash of "l:<lender>" = last GRANTED HARD time ms, "d:<epochDay>" = GRANTED HARD
 --         inquiries that UTC day (see inquiry.InquiryCache for the layout and its bound)
 -- KEYS[4] window marker: present while the window is known to hold the access log's rows
+-- KEYS[5] the person's protections (VersionedCache "<v>|<frozenSinceMs>|<liftedUntilMs>|<fraudUntilMs>"
+--         or "<v>|NONE", rights.ProtectionCache): a freeze refuses a HARD inquiry a consent would allow
+--         (file_frozen); a fraud alert flags a granted answer
 -- ARGV[1] now ms, ARGV[2] requested scope, ARGV[3] lender id,
 -- ARGV[4] mode: 'record' (decide, record a GRANTED HARD, count), 'judge' (decide only), 'peek' (count only)
 -- ARGV[5] type HARD|SOFT, ARGV[6] '1' when an existing account may stand in for a consent,
 -- ARGV[7] window ttl ms, ARGV[8..10] distinct-lender windows ms (short, medium, long), ARGV[11] day buckets
--- Returns {'MISS', consentMissing, scoreMissing, windowMissing} without changing anything when a
--- piece must first be filled from Postgres, else
--- {'OK', decision, reason, consentId, basis, score, short, medium, long, inquiries, takeBack}
+-- Returns {'MISS', consentMissing, scoreMissing, windowMissing, protectionsMissing} without changing
+-- anything when a piece must first be filled from Postgres, else
+-- {'OK', decision, reason, consentId, basis, score, short, medium, long, inquiries, takeBack, fraudAlert}
 -- (takeBack: '' or "<previous l: value or ''>|<day>", for window_forget.lua).
 local now = tonumber(ARGV[1])
 local mode = ARGV[4]
 local lender = ARGV[3]
 local decision, reason, consentId, basis = 'DENIED', 'no_consent', '', ''
-local consentMissing, scoreMissing, windowMissing = 0, 0, 0
+local consentMissing, scoreMissing, windowMissing, protectionsMissing = 0, 0, 0, 0
 local score = false
+local frozen, fraudAlert = false, 0
 if mode ~= 'peek' then
+  local protections = redis.call('GET', KEYS[5])
+  if not protections then
+    protectionsMissing = 1
+  else
+    local since, lifted, fraud = string.match(protections, '^%d+|(%d+)|(%d+)|(%d+)$')
+    if since then
+      frozen = tonumber(since) > 0 and tonumber(lifted) <= now
+      if tonumber(fraud) > now then fraudAlert = 1 end
+    end
+  end
   local consent = redis.call('GET', KEYS[1])
   if not consent then
     consentMissing = 1
@@ -35,6 +49,11 @@ if mode ~= 'peek' then
         reason = 'scope'
       end
     end
+  end
+  -- a freeze refuses what a consent would allow (HARD only); without consent the answer stays
+  -- consent_required: a freeze tells a lender without consent nothing
+  if decision == 'GRANTED' and frozen and ARGV[5] == 'HARD' then
+    decision, reason, consentId, basis = 'DENIED', 'file_frozen', '', ''
   end
   -- the score: served when GRANTED (not needed to judge), read for its relationships otherwise
   if (decision == 'GRANTED' and mode == 'record') or (decision ~= 'GRANTED' and ARGV[6] == '1') then
@@ -58,11 +77,14 @@ end
 if mode ~= 'judge' and redis.call('EXISTS', KEYS[4]) == 0 then
   windowMissing = 1
 end
-if consentMissing == 1 or scoreMissing == 1 or windowMissing == 1 then
-  return {'MISS', consentMissing, scoreMissing, windowMissing}
+if consentMissing == 1 or scoreMissing == 1 or windowMissing == 1 or protectionsMissing == 1 then
+  return {'MISS', consentMissing, scoreMissing, windowMissing, protectionsMissing}
+end
+if decision ~= 'GRANTED' then
+  fraudAlert = 0
 end
 if mode == 'judge' then
-  return {'OK', decision, reason, consentId, basis, score or '', 0, 0, 0, 0, ''}
+  return {'OK', decision, reason, consentId, basis, score or '', 0, 0, 0, 0, '', fraudAlert}
 end
 local day = math.floor(now / 86400000)
 local fields = redis.call('HGETALL', KEYS[3])
@@ -109,4 +131,4 @@ end
 if #stale > 0 then
   redis.call('HDEL', KEYS[3], unpack(stale))
 end
-return {'OK', decision, reason, consentId, basis, score or '', s, m, l, inquiries, takeBack}
+return {'OK', decision, reason, consentId, basis, score or '', s, m, l, inquiries, takeBack, fraudAlert}

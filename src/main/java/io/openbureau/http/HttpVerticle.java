@@ -152,11 +152,11 @@ public final class HttpVerticle extends VerticleBase {
     AuditSettings auditSettings = AuditSettings.from(config);
     audit = new AuditWriter(vertx, pool, AuditWriter.connecting(vertx, Database.connectOptions(config.postgres())),
       auditSettings, registry);
+    io.openbureau.rights.ProtectionCache protections = new io.openbureau.rights.ProtectionCache(pool, redis, pending);
     InquiryService inquiries = new InquiryService(pool, redis,
-      new ConsentDecisions(new io.openbureau.consent.ConsentRepository(pool), redis, pending), scores, memberStatus,
+      new ConsentDecisions(new io.openbureau.consent.ConsentRepository(pool), redis, pending), scores, memberStatus, protections,
       InquirySettings.from(config), registry);
     new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry, failures).mount(routes);
-    io.openbureau.rights.ProtectionCache protections = new io.openbureau.rights.ProtectionCache(pool, redis, pending);
     new io.openbureau.rights.ProtectionRoutes(vertx, protections, audit, borrowerKeys).mount(routes, guards);
     ComplianceSettings compliance = ComplianceSettings.from(config);
     // the access-log reads get their own sessions, planned generically: a custom plan of a query

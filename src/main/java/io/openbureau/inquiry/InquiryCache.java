@@ -63,8 +63,9 @@ final class InquiryCache {
 
   /** The person's side: either what must be filled first, or the decision, score and counts. */
   record Person(boolean miss, boolean consentMissing, boolean scoreMissing, boolean windowMissing,
-                String decision, String reason, String consentId, String basis, String scoreEntry,
-                int lenders7d, int lenders30d, int lenders90d, int inquiries30d, TakeBack takeBack) {
+                boolean protectionsMissing, String decision, String reason, String consentId, String basis,
+                String scoreEntry, int lenders7d, int lenders30d, int lenders90d, int inquiries30d, TakeBack takeBack,
+                boolean fraudAlert) {
     boolean granted() {
       return "GRANTED".equals(decision);
     }
@@ -100,12 +101,12 @@ final class InquiryCache {
         r.get(2).toLong()));
   }
 
-  /** {@code consentKey}/{@code scoreKey} are ignored (may be null) in {@link Mode#PEEK}. */
-  Future<Person> person(Mode mode, byte[] borrowerKey, String consentKey, String scoreKey, String lenderId,
-                        String purpose, String scope, long nowMs) {
+  /** {@code consentKey}/{@code scoreKey}/{@code protectionsKey} are ignored (may be null) in {@link Mode#PEEK}. */
+  Future<Person> person(Mode mode, byte[] borrowerKey, String consentKey, String scoreKey, String protectionsKey,
+                        String lenderId, String purpose, String scope, long nowMs) {
     String window = windowKey(borrowerKey);
     List<String> keys = List.of(consentKey == null ? window : consentKey, scoreKey == null ? window : scoreKey,
-      window, markerKey(borrowerKey));
+      window, markerKey(borrowerKey), protectionsKey == null ? window : protectionsKey);
     String type = Purposes.type(purpose);
     List<String> args = List.of(Long.toString(nowMs), scope == null ? "" : scope, lenderId == null ? "" : lenderId,
       mode.name().toLowerCase(java.util.Locale.ROOT), type == null ? "" : type,
@@ -116,7 +117,7 @@ final class InquiryCache {
   private static Person parse(Response r, String lenderId, long nowMs) {
     if ("MISS".equals(r.get(0).toString())) {
       return new Person(true, r.get(1).toInteger() == 1, r.get(2).toInteger() == 1, r.get(3).toInteger() == 1,
-        null, null, null, null, null, 0, 0, 0, 0, null);
+        r.get(4).toInteger() == 1, null, null, null, null, null, 0, 0, 0, 0, null, false);
     }
     String score = r.get(5).toString();
     String consentId = r.get(3).toString();
@@ -127,9 +128,10 @@ final class InquiryCache {
       int bar = back.lastIndexOf('|');
       takeBack = new TakeBack(lenderId, nowMs, back.substring(0, bar), Long.parseLong(back.substring(bar + 1)));
     }
-    return new Person(false, false, false, false, r.get(1).toString(), r.get(2).toString(),
+    return new Person(false, false, false, false, false, r.get(1).toString(), r.get(2).toString(),
       consentId.isEmpty() ? null : consentId, basis.isEmpty() ? null : basis, score.isEmpty() ? null : score,
-      r.get(6).toInteger(), r.get(7).toInteger(), r.get(8).toInteger(), r.get(9).toInteger(), takeBack);
+      r.get(6).toInteger(), r.get(7).toInteger(), r.get(8).toInteger(), r.get(9).toInteger(), takeBack,
+      r.get(11).toInteger() == 1);
   }
 
   /** Merges the window rebuilt from the access log (its fields and values) and marks it ready. */

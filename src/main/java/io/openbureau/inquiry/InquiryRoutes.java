@@ -252,7 +252,7 @@ public final class InquiryRoutes {
     }
     if (outcome instanceof Outcome.Denied d) {
       return new Effect(draft(a).decided(AccessLogEntry.DENIED, d.reason(), null, null), false,
-        AccessLogEntry.DENIED, null, consentRequired());
+        AccessLogEntry.DENIED, null, denial(d.reason()));
     }
     if (outcome instanceof Outcome.Granted g) {
       InquiryCache.Person p = g.person();
@@ -336,6 +336,23 @@ public final class InquiryRoutes {
       .description("Inquiry latency, from authenticated request to answer").publishPercentileHistogram()
       .register(registry)).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
   }
+
+  /** The answer to a denial: what the lender may learn of its reason (API.md). */
+  static ApiError denial(String reason) {
+    if (FILE_FROZEN.equals(reason)) {
+      // only ever decided where a consent would have allowed: the lender learns nothing it could not ask
+      return new ApiError(403, FILE_FROZEN, "File frozen",
+        "the person has frozen their file: no HARD inquiry is answered until they lift the freeze");
+    }
+    if (NOT_CONTRIBUTING.equals(reason)) {
+      return new ApiError(403, NOT_CONTRIBUTING, "Not contributing",
+        "this member has furnished no data in the reciprocity window; HARD inquiries need a contributing member");
+    }
+    return consentRequired();
+  }
+
+  static final String FILE_FROZEN = "file_frozen";
+  static final String NOT_CONTRIBUTING = "not_contributing";
 
   static ApiError consentRequired() {
     return new ApiError(403, "consent_required", "Consent required",

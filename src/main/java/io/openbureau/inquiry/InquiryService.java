@@ -6,6 +6,7 @@ import io.openbureau.audit.Deadline;
 import io.openbureau.consent.ConsentDecisions;
 import io.openbureau.http.ApiError;
 import io.openbureau.members.MemberStatus;
+import io.openbureau.rights.ProtectionCache;
 import io.openbureau.scoring.PersonScore;
 import io.openbureau.scoring.ScoreStore;
 import io.vertx.core.Future;
@@ -41,12 +42,15 @@ public final class InquiryService {
   private final ConsentDecisions consents;
   private final ScoreStore scores;
   private final MemberStatus members;
+  private final ProtectionCache protections;
   private final InquirySettings settings;
   private final Counter hits;
   private final Counter misses;
 
   public InquiryService(SqlClient pg, io.openbureau.cache.RedisStore redis, ConsentDecisions consents,
-                        ScoreStore scores, MemberStatus members, InquirySettings settings, MeterRegistry registry) {
+                        ScoreStore scores, MemberStatus members, ProtectionCache protections, InquirySettings settings,
+                        MeterRegistry registry) {
+    this.protections = protections;
     this.cache = new InquiryCache(redis, settings);
     this.repository = new InquiryRepository(pg);
     this.consents = consents;
@@ -84,7 +88,9 @@ public final class InquiryService {
                                      Deadline deadline) {
     // a consent slot with an unpublished take-away change is re-read from Postgres first
     // (no round trip otherwise; see cache.VersionedCache, "one rule")
-    Future<Void> suspect = consents.refreshIfSuspect(borrowerKey, lenderId, purpose);
+    Future<Void> consent = consents.refreshIfSuspect(borrowerKey, lenderId, purpose);
+    Future<Void> frozen = protections.refreshIfSuspect(borrowerKey);
+    Future<Void> suspect = consent.succeeded() && frozen.succeeded() ? consent : Future.all(consent, frozen).mapEmpty();
     if (suspect.succeeded()) {
       return person(InquiryCache.Mode.RECORD, lenderId, borrowerKey, purpose, scope, now, 1, false, deadline);
     }
@@ -97,7 +103,7 @@ public final class InquiryService {
    * other than the inquiry that need to know whether a lender may look (tests, tools).
    */
   public Future<InquiryDecision> judge(String lenderId, byte[] borrowerKey, String purpose, String scope, Instant now) {
-    return consents.refreshIfSuspect(borrowerKey, lenderId, purpose)
+    return Future.all(consents.refreshIfSuspect(borrowerKey, lenderId, purpose), protections.refreshIfSuspect(borrowerKey))
       .compose(v -> person(InquiryCache.Mode.JUDGE, lenderId, borrowerKey, purpose, scope, now, 1, false, null))
       .map(p -> new InquiryDecision(p.granted(), p.consentId(), p.basis(), p.granted() ? null : p.reason()));
   }
@@ -110,7 +116,7 @@ public final class InquiryService {
                                              String purpose, String scope, Instant now, int attempt, boolean filled,
                                              Deadline deadline) {
     Future<InquiryCache.Person> run = cache.person(mode, borrowerKey, consents.key(borrowerKey, lenderId, purpose),
-      scores.key(borrowerKey), lenderId, purpose, scope, now.toEpochMilli());
+      scores.key(borrowerKey), protections.key(borrowerKey), lenderId, purpose, scope, now.toEpochMilli());
     return bound(deadline, run, REDIS).compose(p -> {
       if (!p.miss()) {
         if (mode == InquiryCache.Mode.RECORD) {
@@ -128,6 +134,9 @@ public final class InquiryService {
       }
       if (p.scoreMissing()) {
         fills.add(bound(deadline, scores.get(borrowerKey), POSTGRES));
+      }
+      if (p.protectionsMissing()) {
+        fills.add(bound(deadline, protections.fill(borrowerKey), POSTGRES));
       }
       if (p.windowMissing()) {
         fills.add(bound(deadline, rebuildWindow(borrowerKey, now), POSTGRES));
@@ -147,7 +156,7 @@ public final class InquiryService {
   }
 
   private Future<InquiryCache.Person> peek(byte[] borrowerKey, Instant now, int attempt) {
-    return cache.person(InquiryCache.Mode.PEEK, borrowerKey, null, null, null, null, null, now.toEpochMilli())
+    return cache.person(InquiryCache.Mode.PEEK, borrowerKey, null, null, null, null, null, null, now.toEpochMilli())
       .compose(p -> {
         if (!p.miss() || attempt >= MAX_ATTEMPTS) {
           return p.miss() ? Future.failedFuture(ApiError.unavailable("unavailable", "retry")) : Future.succeededFuture(p);
@@ -157,7 +166,9 @@ public final class InquiryService {
   }
 
   OverBorrowing overBorrowing(InquiryCache.Person p, PersonScore score) {
-    return OverBorrowing.of(p.lenders7d(), p.lenders30d(), p.lenders90d(), p.inquiries30d(), score, settings);
+    OverBorrowing over = OverBorrowing.of(p.lenders7d(), p.lenders30d(), p.lenders90d(), p.inquiries30d(), score,
+      settings);
+    return p.fraudAlert() ? over.flagged(OverBorrowing.FRAUD_ALERT) : over;
   }
 
   /** Takes back what the decision recorded in the window (in the background: an answer never waits for it). */

@@ -20,6 +20,8 @@ public record OverBorrowing(int distinctLenders7d, int distinctLenders30d, int d
   public static final String RAPID_INQUIRIES = "RAPID_INQUIRIES";
   public static final String MANY_ACTIVE_LOANS = "MANY_ACTIVE_LOANS";
   public static final String CURRENT_DELINQUENCY = "CURRENT_DELINQUENCY";
+  /** The person set a fraud alert (API.md "Freeze and fraud alert"): verify the applicant's identity. */
+  public static final String FRAUD_ALERT = "FRAUD_ALERT";
 
   static OverBorrowing of(int d7, int d30, int d90, int inquiries30d, PersonScore score, InquirySettings s) {
     List<String> flags = new ArrayList<>();
@@ -37,6 +39,14 @@ public record OverBorrowing(int distinctLenders7d, int distinctLenders30d, int d
     }
     return new OverBorrowing(d7, d30, d90, inquiries30d, score.activeLoans(), score.outstandingBalance(),
       List.copyOf(flags));
+  }
+
+  /** The same block with one more flag. */
+  OverBorrowing flagged(String flag) {
+    List<String> more = new ArrayList<>(flags);
+    more.add(flag);
+    return new OverBorrowing(distinctLenders7d, distinctLenders30d, distinctLenders90d, inquiries30d, activeLoans,
+      outstandingBalance, List.copyOf(more));
   }
 
   public JsonObject toJson() {
