@@ -41,6 +41,7 @@ final class DecisionClient implements AutoCloseable {
       io.openbureau.scoring.Scorecard.load(java.nio.file.Path.of(cfg.scorecardFile())), redis, pool);
     judge = new io.openbureau.inquiry.InquiryService(pool, redis, decisions, scores,
       new io.openbureau.members.MemberStatus(redis, new io.openbureau.members.MemberRepository(pool)),
+      new io.openbureau.rights.ProtectionCache(pool, redis, io.openbureau.cache.PendingChanges.TRUST_REDIS),
       io.openbureau.inquiry.InquirySettings.from(cfg), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 

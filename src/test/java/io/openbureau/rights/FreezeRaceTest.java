@@ -54,7 +54,7 @@ class FreezeRaceTest {
   private static String person() {
     String person = NationalId.of("320101", LocalDate.of(1971, 1, 1).plusDays(PEOPLE.incrementAndGet()), 5);
     Api.Res t = bureau.api.put("/v1/tradelines/FR-" + PEOPLE.get(), Tokens.lender(LENDER), new JsonObject()
-      .put("nationalId", person).put("productType", "PERSONAL_LOAN").put("openedAt", "2025-01-10")
+      .put("nationalId", person).put("productType", "CONSUMER_LOAN").put("openedAt", "2025-01-10")
       .put("principal", "5000.00").put("status", "OPEN").put("balance", "4000.00").put("daysPastDue", 0));
     assertEquals(201, t.status(), t.toString());
     Api.Res g = bureau.api.post("/v1/me/consents", Tokens.borrower(person),
