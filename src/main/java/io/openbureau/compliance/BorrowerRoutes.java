@@ -124,7 +124,8 @@ public final class BorrowerRoutes {
       .compose(v -> inquiries.overBorrowing(key, score.result(), Instant.now()))
       .compose(over -> record(ctx, SELF_REPORT, key, new JsonObject().put("tradelines", tradelines.result().size()))
         .map(logged -> new JsonObject().put("tradelines", tradelines.result())
-          .put("score", score.result().toApiJson()).put("overBorrowing", over.toJson())))
+          .put("score", score.result().toApiJson())
+          .put("noScoreReason", scores.scorecard().whyNoScore(score.result())).put("overBorrowing", over.toJson())))
       .onSuccess(body -> Requests.json(ctx, 200, body))
       .onFailure(ctx::fail);
   }

@@ -258,7 +258,8 @@ public final class InquiryRoutes {
       InquiryCache.Person p = g.person();
       JsonObject body = new JsonObject().put("inquiryId", Long.toString(id))
         .put("inquiryType", Purposes.type(a.ask.purpose())).put("basis", p.basis()).put("consentId", p.consentId())
-        .put("score", g.score().toApiJson()).put("overBorrowing", g.overBorrowing().toJson());
+        .put("score", g.score().toApiJson()).put("noScoreReason", service.whyNoScore(g.score()))
+        .put("overBorrowing", g.overBorrowing().toJson());
       if (g.report() != null) {
         body.put("report", new JsonObject().put("tradelines", g.report()).put("score", g.score().toApiJson())
           .put("overBorrowing", g.overBorrowing().toJson()));

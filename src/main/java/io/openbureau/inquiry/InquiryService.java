@@ -150,6 +150,11 @@ public final class InquiryService {
     return deadline == null ? step : deadline.bound(step, dependency);
   }
 
+  /** Why a thin file has no score ({@code {code, description}}), or null when it has one. */
+  io.vertx.core.json.JsonObject whyNoScore(PersonScore score) {
+    return scores.scorecard().whyNoScore(score);
+  }
+
   /** The person's over-borrowing block without recording anything (their own report, compliance). */
   public Future<OverBorrowing> overBorrowing(byte[] borrowerKey, PersonScore score, Instant now) {
     return peek(borrowerKey, now, 1).map(p -> overBorrowing(p, score));
