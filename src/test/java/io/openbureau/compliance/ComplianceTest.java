@@ -314,6 +314,7 @@ class ComplianceTest {
     Api.Res empty = api.get("/v1/me/report", Tokens.borrower(newPerson()));
     assertEquals(200, empty.status());
     assertNull(empty.json().getValue("score"), "a thin file is an answer");
+    assertEquals("NO_TRADELINES", empty.json().getJsonObject("noScoreReason").getString("code"), "and says why");
   }
 
   @Test

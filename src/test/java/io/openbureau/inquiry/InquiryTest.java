@@ -192,6 +192,9 @@ class InquiryTest {
     assertEquals(200, r.status(), r.toString());
     assertTrue(r.json().containsKey("score"));
     assertNull(r.json().getValue("score"));
+    // and it says why, in words the person understands
+    assertEquals("NO_TRADELINES", r.json().getJsonObject("noScoreReason").getString("code"), r.toString());
+    assertFalse(r.json().getJsonObject("noScoreReason").getString("description").isBlank());
     JsonObject over = r.json().getJsonObject("overBorrowing");
     assertEquals(0, over.getInteger("activeLoans"));
     assertEquals("0", new java.math.BigDecimal(over.getString("outstandingBalance")).stripTrailingZeros().toPlainString());
