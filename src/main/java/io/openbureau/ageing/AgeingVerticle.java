@@ -48,7 +48,7 @@ public final class AgeingVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     return vertx.executeBlocking(() -> Scorecard.load(Path.of(config.scorecardFile()))).onSuccess(scorecard -> {
-      pool = Database.pool(vertx, config.postgres(), 1);
+      pool = Database.pool(vertx, config.postgres(), 2); // the pass holds one; publishing marks scores on the other
       redis = RedisStore.create(vertx, config.redis());
       ageing = new NegativeDataAgeing(pool, new ScoreStore(scorecard, redis, pool), settings, clock);
       long every = settings.checkIntervalMinutes() * 60_000L;

@@ -76,6 +76,9 @@ public final class ImportCommand {
     if (file == null) {
       throw new IllegalArgumentException("import: the NDJSON file is required");
     }
+    // dates judged in the business zone, late-arriving old data aged with the configured limit (as in the server)
+    io.openbureau.config.BusinessTime.configure(io.openbureau.config.BusinessTime.from(config));
+    io.openbureau.ageing.AgeingSettings.configure(config);
     Path path = Path.of(file);
     if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
       err.println("openbureau import: cannot read " + file);

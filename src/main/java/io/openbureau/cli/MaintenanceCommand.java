@@ -99,7 +99,7 @@ public final class MaintenanceCommand {
       vertx.getOrCreateContext().runOnContext(v -> vertx.executeBlocking(() ->
           Scorecard.load(Path.of(config.scorecardFile())))
         .compose(scorecard -> {
-          Pool pool = Database.pool(vertx, config.postgres(), 1);
+          Pool pool = Database.pool(vertx, config.postgres(), 2); // the pass holds one; publication marks on the other
           RedisStore redis = RedisStore.create(vertx, config.redis());
           return new NegativeDataAgeing(pool, new ScoreStore(scorecard, redis, pool), settings, clock).run(dryRun)
             .eventually(() -> Future.join(pool.close(), redis.close()));

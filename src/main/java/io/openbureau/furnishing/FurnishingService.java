@@ -168,8 +168,12 @@ public final class FurnishingService {
         : Future.failedFuture(e))
       .recover(e -> Future.failedFuture(lineFault(e) || programmingError(e) ? e : new DatabaseDown(e)))
       .onComplete(ar -> locked.tryComplete())
-      .compose(done -> done.outcomes().stream().anyMatch(Outcome::accepted)
-        ? contributions().accepted(memberId).map(done) : Future.succeededFuture(done));
+      // give to get: not awaited, so recording it (at most hourly) never delays or fails the answer
+      .onSuccess(done -> {
+        if (done.outcomes().stream().anyMatch(Outcome::accepted)) {
+          contributions().accepted(memberId);
+        }
+      });
   }
 
   /** Give to get: this service's recorder of accepted furnishing, made on first use (same pool). */

@@ -74,6 +74,10 @@ class AgeingCommandTest {
     assertEquals(1, bureau.count("SELECT count(*) FROM maintenance_log WHERE action = '" + AgeingRepository.RUN_ACTION
       + "' AND details->>'accountsDeleted' = '1'"));
     assertTrue(!done.contains(id), "never a national id");
+    String hex = io.openbureau.identity.BorrowerKeys.hex(new io.openbureau.identity.BorrowerKeys(
+      bureau.config().identity().hmacKeyId(), bureau.config().identity().hmacSecret()).key(id));
+    assertEquals(1, bureau.count("SELECT count(*) FROM scores WHERE borrower_key = '\\x" + hex + "' AND value IS NULL"
+      + " AND published_version = version"), "the person is re-scored (no accounts left: no score) and it is published");
   }
 
   @Test

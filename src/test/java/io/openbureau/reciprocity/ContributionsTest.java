@@ -69,9 +69,19 @@ class ContributionsTest {
     return Clock.fixed(Instant.now().plus(d), ZoneOffset.UTC);
   }
 
+  /** Furnishing records the contribution just after its answer (not awaited): wait for it, with a deadline. */
+  static void awaitRecorded(String member) {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (bureau.count("SELECT count(*) FROM member_contributions WHERE member_id = '" + member + "'") == 0) {
+      assertTrue(System.nanoTime() < deadline, member + "'s accepted furnishing was not recorded within 10 s");
+      java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+    }
+  }
+
   @Test
   @DisplayName("a member whose furnishing was accepted contributes; one that never furnished, or had every line refused, does not")
   void withAndWithout() {
+    awaitRecorded("lender-a");
     assertTrue(contributing(ON, Clock.systemUTC(), "lender-a"));
     assertFalse(contributing(ON, Clock.systemUTC(), "lender-b"));
     assertFalse(contributing(ON, Clock.systemUTC(), "lender-c"));
@@ -81,6 +91,7 @@ class ContributionsTest {
   @Test
   @DisplayName("the window closes windowDays after the last accepted furnishing, even with the time cached in this process and in Redis")
   void windowCloses() {
+    awaitRecorded("lender-a");
     Contributions checks = new Contributions(ON, pool, redis, in(Duration.ofDays(89)));
     assertTrue(TestBureau.await(checks.contributing("lender-a").toCompletionStage().toCompletableFuture()));
     String cached = TestBureau.await(redis.get(checks.key("lender-a")).toCompletionStage().toCompletableFuture()).toString();
