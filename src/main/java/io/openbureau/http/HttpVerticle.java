@@ -156,7 +156,9 @@ public final class HttpVerticle extends VerticleBase {
     InquiryService inquiries = new InquiryService(pool, redis,
       new ConsentDecisions(new io.openbureau.consent.ConsentRepository(pool), redis, pending), scores, memberStatus, protections,
       InquirySettings.from(config), registry);
-    new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool), registry, failures).mount(routes);
+    new InquiryRoutes(inquiries, audit, borrowerKeys, new ReportReader(pool),
+      new io.openbureau.reciprocity.Contributions(io.openbureau.reciprocity.ReciprocitySettings.from(config), pool, redis,
+        java.time.Clock.systemUTC()), registry, failures).mount(routes);
     new io.openbureau.rights.ProtectionRoutes(vertx, protections, audit, borrowerKeys).mount(routes, guards);
     ComplianceSettings compliance = ComplianceSettings.from(config);
     // the access-log reads get their own sessions, planned generically: a custom plan of a query

@@ -74,13 +74,16 @@ public final class InquiryRoutes {
   private final AuditWriter audit;
   private final BorrowerKeys keys;
   private final ReportReader reports;
+  private final io.openbureau.reciprocity.Contributions contributions;
   private final MeterRegistry registry;
   private final FailureHandler failures;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
   public InquiryRoutes(InquiryService service, AuditWriter audit, BorrowerKeys keys, ReportReader reports,
-                       MeterRegistry registry, FailureHandler failures) {
+                       io.openbureau.reciprocity.Contributions contributions, MeterRegistry registry,
+                       FailureHandler failures) {
+    this.contributions = contributions;
     this.failures = failures;
     this.service = service;
     this.audit = audit;
@@ -174,7 +177,9 @@ public final class InquiryRoutes {
 
   /** Decide: the person's script (with fills), then the report for scope REPORT. */
   private Future<Outcome> decide(Attempt a, Ask ask) {
-    return service.decide(a.lender, ask.borrowerKey(), ask.purpose(), ask.scope(), a.now, a.deadline)
+    return contributing(a, ask).compose(contributes -> !contributes
+      ? Future.succeededFuture(new Outcome.Denied(NOT_CONTRIBUTING))
+      : service.decide(a.lender, ask.borrowerKey(), ask.purpose(), ask.scope(), a.now, a.deadline)
       .compose(p -> {
         a.person = p;
         if (!p.granted()) {
@@ -195,7 +200,20 @@ public final class InquiryRoutes {
         // the budget is spent: no time left to commit a row, so none is written; nothing served
         ? new Outcome.Unavailable(e, false)
         // Redis (or a re-read from Postgres) could not decide: the attempt is recorded, the answer 503
-        : new Outcome.Unavailable(unavailable(e, "the bureau cannot decide right now; retry later"), true)));
+        : new Outcome.Unavailable(unavailable(e, "the bureau cannot decide right now; retry later"), true))));
+  }
+
+  /**
+   * Give to get (API.md): with {@code reciprocity.enabled}, a member that furnished nothing in the
+   * window is refused HARD inquiries ({@code not_contributing}, logged DENIED); SOFT ones go on.
+   * Off (the default) or a SOFT purpose: no call at all. A yes is remembered on this event loop.
+   */
+  private Future<Boolean> contributing(Attempt a, Ask ask) {
+    if (!Purposes.HARD.equals(Purposes.type(ask.purpose()))) {
+      return Future.succeededFuture(true);
+    }
+    Future<Boolean> check = contributions.contributing(a.lender);
+    return check.succeeded() ? check : a.deadline.bound(check, InquiryService.POSTGRES);
   }
 
   /** Record: the outcome's row (if it has one) committed; the outcome it ends with. */
