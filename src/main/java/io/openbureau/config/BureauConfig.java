@@ -167,7 +167,7 @@ public record BureauConfig(
       r.oneOf("redis.mode", "standalone", Set.of("standalone", "cluster")),
       r.string("redis.keyPrefix", "ob:"),
       r.intIn("redis.poolSize", 16, 1, 1024),
-      r.longIn("redis.commandTimeoutMillis", 500, 1, 600_000),
+      r.longIn("redis.commandTimeoutMillis", 1000, 1, 600_000),
       r.longIn("redis.connectTimeoutMillis", 1000, 1, 600_000),
       r.longIn("redis.negativeTtlSeconds", 600, 1, 30L * 86_400),
       r.longIn("redis.maxTtlSeconds", 7L * 86_400, 1, 365L * 86_400));

@@ -88,7 +88,8 @@ public final class ConsentDecisions {
   private ConsentDecisions(SlotLoader loader, RedisStore redis, PendingChanges pending, ConsentRepository repository) {
     this.loader = loader;
     this.redis = redis;
-    this.cache = new VersionedCache(redis);
+    // an ACTIVE slot lives until a little after its consent expires (the payload ends with expiresAt ms)
+    this.cache = VersionedCache.expiring(redis, p -> NONE.equals(p) ? 0 : Long.parseLong(p.substring(p.lastIndexOf('|') + 1)));
     this.pending = pending;
     this.repository = repository;
   }
