@@ -542,6 +542,22 @@ class DisputeTest {
   }
 
   @Test
+  @DisplayName("an overdue event whose access-log row a crash lost (committed, not logged) is logged by a later pass, once")
+  void lostOverdueRowIsWrittenLater() {
+    String p = person();
+    furnish(A, "LOST-1", loan(p));
+    String id = opened(p, dispute("lender-a", "LOST-1", null));
+    // what a crash between the pass's commit and its access-log write leaves behind
+    bureau.sql("UPDATE disputes SET status = 'OVERDUE', overdue_at = now() - interval '1 minute', overdue_logged = false,"
+      + " opened_at = now() - interval '21 days', due_by = now() - interval '1 day' WHERE id = '" + id + "'");
+    assertEquals(0, logged("DISPUTE_OVERDUE", id));
+    eventually("the lost row is written", () -> logged("DISPUTE_OVERDUE", id) == 1
+      && bureau.count("SELECT count(*) FROM disputes WHERE overdue_logged AND id = '" + id + "'") == 1);
+    TestBureau.await(passOf(bureau).toCompletionStage().toCompletableFuture());
+    assertEquals(1, logged("DISPUTE_OVERDUE", id), "written once");
+  }
+
+  @Test
   @DisplayName("two resolutions at once: one wins, the other is 409, and one resolution is stored and logged")
   void twoResolutionsRace() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(4);
