@@ -94,10 +94,13 @@ public final class DisputeRepository {
     UPDATE disputes SET status = 'OVERDUE', overdue_at = clock_timestamp(), overdue_logged = false
     WHERE id = ANY($1) AND status = 'OPEN' AND due_by < clock_timestamp()
     RETURNING\s""" + Dispute.COLUMNS;
-  /** Turned overdue but its access-log row not known written (a crash, an audit outage): written again. */
+  /**
+   * Turned overdue but its access-log row not known written (a crash, an audit outage): written
+   * again, by one instance (the rows stay locked until the row is written and the mark committed).
+   */
   static final String UNLOGGED = "SELECT " + Dispute.COLUMNS + """
      FROM disputes WHERE NOT overdue_logged AND overdue_at < clock_timestamp() - interval '30 seconds'
-    ORDER BY overdue_at LIMIT $1""";
+    ORDER BY overdue_at LIMIT $1 FOR UPDATE SKIP LOCKED""";
   static final String MARK_LOGGED = "UPDATE disputes SET overdue_logged = true WHERE id = ANY($1)";
 
   private final Pool pool;
@@ -206,13 +209,13 @@ public final class DisputeRepository {
       .map(DisputeRepository::all);
   }
 
-  Future<List<Dispute>> unlogged(int limit) {
-    return pool.preparedQuery(UNLOGGED).execute(Tuple.of(limit)).map(DisputeRepository::all);
+  static Future<List<Dispute>> unlogged(SqlClient tx, int limit) {
+    return tx.preparedQuery(UNLOGGED).execute(Tuple.of(limit)).map(DisputeRepository::all);
   }
 
-  Future<Void> markLogged(List<UUID> ids) {
+  static Future<Void> markLogged(SqlClient client, List<UUID> ids) {
     return ids.isEmpty() ? Future.succeededFuture()
-      : pool.preparedQuery(MARK_LOGGED).execute(Tuple.of((Object) ids.toArray(UUID[]::new))).mapEmpty();
+      : client.preparedQuery(MARK_LOGGED).execute(Tuple.of((Object) ids.toArray(UUID[]::new))).mapEmpty();
   }
 
   private static java.time.OffsetDateTime utc(Instant t) {

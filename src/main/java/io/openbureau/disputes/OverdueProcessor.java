@@ -146,17 +146,27 @@ public final class OverdueProcessor {
 
   /** The access-log rows of these overdue events, then the mark that they are written. */
   private Future<Void> log(List<Dispute> disputes) {
+    return append(disputes).compose(v -> DisputeRepository.markLogged(repository.pool(),
+      disputes.stream().map(Dispute::id).toList()));
+  }
+
+  private Future<Void> append(List<Dispute> disputes) {
     List<Future<AccessLogEntry>> appends = new ArrayList<>();
     for (Dispute d : disputes) {
       appends.add(audit.append(AccessLogEntry.Draft.dispute(AccessLogEntry.DISPUTE_OVERDUE, AccessLogEntry.BUREAU, null,
         d.lenderId(), d.borrowerKey(), null, d.auditDetails().put("status", Dispute.OVERDUE))));
     }
-    return Future.all(appends).compose(v -> repository.markLogged(disputes.stream().map(Dispute::id).toList()));
+    return Future.all(appends).mapEmpty();
   }
 
-  /** Overdue events whose row a crash or an outage kept out of the log. */
+  /**
+   * Overdue events whose row a crash or an outage kept out of the log, written by one instance:
+   * the rows stay locked (others skip them) until their log rows are written and the mark commits;
+   * if the log cannot be written the transaction rolls back and a later pass tries again.
+   */
   private Future<Void> relog() {
-    return repository.unlogged(settings.overdueBatch()).compose(found -> found.isEmpty() ? Future.succeededFuture()
-      : log(found));
+    return repository.pool().withTransaction(tx -> DisputeRepository.unlogged(tx, settings.overdueBatch())
+      .compose(found -> found.isEmpty() ? Future.succeededFuture()
+        : append(found).compose(v -> DisputeRepository.markLogged(tx, found.stream().map(Dispute::id).toList()))));
   }
 }

@@ -542,6 +542,22 @@ class DisputeTest {
   }
 
   @Test
+  @DisplayName("an overdue event whose access-log row a crash lost (committed, not logged) is logged by a later pass, once")
+  void lostOverdueRowIsWrittenLater() {
+    String p = person();
+    furnish(A, "LOST-1", loan(p));
+    String id = opened(p, dispute("lender-a", "LOST-1", null));
+    // what a crash between the pass's commit and its access-log write leaves behind
+    bureau.sql("UPDATE disputes SET status = 'OVERDUE', overdue_at = now() - interval '1 minute', overdue_logged = false,"
+      + " opened_at = now() - interval '21 days', due_by = now() - interval '1 day' WHERE id = '" + id + "'");
+    assertEquals(0, logged("DISPUTE_OVERDUE", id));
+    eventually("the lost row is written", () -> logged("DISPUTE_OVERDUE", id) == 1
+      && bureau.count("SELECT count(*) FROM disputes WHERE overdue_logged AND id = '" + id + "'") == 1);
+    TestBureau.await(passOf(bureau).toCompletionStage().toCompletableFuture());
+    assertEquals(1, logged("DISPUTE_OVERDUE", id), "written once");
+  }
+
+  @Test
   @DisplayName("two resolutions at once: one wins, the other is 409, and one resolution is stored and logged")
   void twoResolutionsRace() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -606,6 +622,46 @@ class DisputeTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  @DisplayName("DELETED while the account is being re-furnished: the score ends as if the account had never been there")
+  void deletedRacesRefurnishing() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      for (int round = 0; round < 4; round++) {
+        String p = person();
+        String control = person();
+        furnish(A, "DR-CLEAN-" + round, loan(p));
+        furnish(A, "DR-CTRL-" + round, loan(control));
+        furnish(B, "DR-BAD-" + round, defaulted(p));
+        String id = opened(p, dispute("lender-b", "DR-BAD-" + round, null).put("reason", "NOT_MINE"));
+        String ref = "DR-BAD-" + round;
+        List<Callable<Api.Res>> race = List.of(() -> resolve(B, id, "DELETED"),
+          () -> sibling.api.put("/v1/tradelines/" + ref, B, defaulted(p).put("daysPastDue", 200).put("balance", "13000.00")));
+        List<Future<Api.Res>> done = pool.invokeAll(race);
+        assertEquals(200, done.get(0).get().status(), done.get(0).get().toString());
+        assertEquals(200, done.get(1).get().status(), done.get(1).get().toString());
+        assertEquals(storedScore(control), storedScore(p), "only the clean loan counts, whichever committed first");
+        assertEquals(storedScore(p), cachedScore(p));
+        assertNull(tradeline(report(p), "lender-b", ref));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("the disputes section is validated at start-up: out-of-range values and unknown keys are refused, naming the key")
+  void settingsValidated() {
+    JsonObject raw = TestBureau.testConfig("disputecfg");
+    raw.put("disputes", new JsonObject().put("answerDays", 0).put("overdueCheckSecs", 5));
+    io.openbureau.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+      io.openbureau.config.ConfigException.class, () -> DisputeSettings.from(io.openbureau.config.BureauConfig.from(raw)));
+    assertTrue(e.getMessage().contains("disputes.answerDays"), e.getMessage());
+    assertTrue(e.getMessage().contains("disputes.overdueCheckSecs is not a known key"), e.getMessage());
+    assertEquals(20, DisputeSettings.from(io.openbureau.config.BureauConfig.from(TestBureau.testConfig("disputecfg2")))
+      .answerDays(), "20 days by default");
   }
 
   @Test
