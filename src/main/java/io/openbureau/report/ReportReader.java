@@ -22,7 +22,7 @@ public final class ReportReader {
   static final String TRADELINES = """
     SELECT t.member_id, t.account_ref, t.product_type, t.opened_at, t.principal::text AS principal,
            t.credit_limit::text AS credit_limit, t.currency, t.term_months, t.status, t.balance::text AS balance,
-           t.days_past_due, t.updated_at,
+           t.days_past_due, t.closed_at, t.updated_at,
            coalesce((SELECT json_agg(json_build_object('period', r.period, 'amountDue', r.amount_due::text,
                                                        'amountPaid', r.amount_paid::text,
                                                        'daysPastDue', r.days_past_due) ORDER BY r.period DESC)
@@ -59,6 +59,7 @@ public final class ReportReader {
           .put("currency", r.getString("currency")).put("termMonths", r.getInteger("term_months"))
           .put("status", r.getString("status")).put("balance", r.getString("balance"))
           .put("daysPastDue", r.getInteger("days_past_due"))
+          .put("closedAt", r.getLocalDate("closed_at") == null ? null : r.getLocalDate("closed_at").toString())
           .put("updatedAt", r.getOffsetDateTime("updated_at").toInstant().toString())
           .put("repayments", periods);
         if (r.getValue("disputes") instanceof JsonArray disputes) {

@@ -67,6 +67,13 @@ class ClosedAtTest {
     Api.Res open = api.put("/v1/tradelines/C-2", A, closed(id, null).put("status", "OPEN").put("balance", "100.00"));
     assertEquals(201, open.status(), open.toString());
     assertEquals(null, open.json().getValue("closedAt"));
+    // the person's own report shows when each account ended
+    io.vertx.core.json.JsonArray lines = api.get("/v1/me/report", io.openbureau.support.Tokens.borrower(id)).json()
+      .getJsonArray("tradelines");
+    java.util.Map<String, Object> byRef = new java.util.HashMap<>();
+    lines.forEach(t -> byRef.put(((JsonObject) t).getString("accountRef"), ((JsonObject) t).getValue("closedAt")));
+    assertEquals("2024-07-01", byRef.get("C-1"), lines.encode());
+    assertEquals(null, byRef.get("C-2"));
   }
 
   @Test
