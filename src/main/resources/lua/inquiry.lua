@@ -74,7 +74,10 @@ if mode ~= 'peek' then
     end
   end
 end
-if mode ~= 'judge' and redis.call('EXISTS', KEYS[4]) == 0 then
+-- the window is read only for an answer that shows it (a granted inquiry, a peek): a denial, even
+-- one about a person nobody asked about before, neither rebuilds nor creates a window or a marker
+local needsWindow = mode == 'peek' or (mode == 'record' and decision == 'GRANTED')
+if needsWindow and redis.call('EXISTS', KEYS[4]) == 0 then
   windowMissing = 1
 end
 if consentMissing == 1 or scoreMissing == 1 or windowMissing == 1 or protectionsMissing == 1 then
@@ -83,7 +86,7 @@ end
 if decision ~= 'GRANTED' then
   fraudAlert = 0
 end
-if mode == 'judge' then
+if not needsWindow then
   return {'OK', decision, reason, consentId, basis, score or '', 0, 0, 0, 0, '', fraudAlert}
 end
 local day = math.floor(now / 86400000)
