@@ -65,6 +65,7 @@ public final class Main {
         token --role ROLE --sub SUBJECT [--ttl SECONDS]
                                            print a development token (dev issuer only)
         maintenance retention [--dry-run]  drop access-log partitions older than compliance.retentionMonths
+        maintenance ageing [--dry-run]     delete negative data older than ageing.negativeDataYears now (dry run: count only)
                                            (connects as postgres.migrationUser, the tables' owner)
         verify-proof PROOF.json --jwks JWKS.json
                                            check an inclusion proof (GET /v1/me/inquiries/{id}/proof)
