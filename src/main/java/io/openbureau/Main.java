@@ -65,8 +65,8 @@ public final class Main {
         token --role ROLE --sub SUBJECT [--ttl SECONDS]
                                            print a development token (dev issuer only)
         maintenance retention [--dry-run]  drop access-log partitions older than compliance.retentionMonths
-        maintenance ageing [--dry-run]     delete negative data older than ageing.negativeDataYears now (dry run: count only)
                                            (connects as postgres.migrationUser, the tables' owner)
+        maintenance ageing [--dry-run]     delete negative data older than ageing.negativeDataYears now (dry run: count only)
         verify-proof PROOF.json --jwks JWKS.json
                                            check an inclusion proof (GET /v1/me/inquiries/{id}/proof)
                                            offline with the bureau's public keys; prints OK or
