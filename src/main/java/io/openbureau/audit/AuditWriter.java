@@ -208,6 +208,8 @@ public final class AuditWriter {
   /** Ids are reserved over a connection of the writer's own (never a shared pool's), opened by {@link #connector}. */
   private final boolean ownIds;
   private SqlConnection idConn;
+  private Future<SqlConnection> opening;
+  private Future<SqlConnection> idOpening;
   /** Issue 11's commit in two round trips (COMMIT sent only once the INSERT answered): kept for side-by-side benchmarks. */
   boolean twoRoundTrips;
   private final Timer commitTimer;
@@ -500,7 +502,15 @@ public final class AuditWriter {
     if (conn != null) {
       return Future.succeededFuture(conn);
     }
-    return connector.get().map(c -> {
+    Future<SqlConnection> attempt = opening != null ? opening : open(f -> {
+      if (opening == f) {
+        opening = null;
+      }
+    });
+    if (!attempt.isComplete()) {
+      opening = attempt;
+    }
+    return attempt.map(c -> {
       if (conn == null) {
         conn = c;
         c.closeHandler(v -> {
@@ -510,9 +520,27 @@ public final class AuditWriter {
         });
         return c;
       }
-      c.close();
+      if (conn != c) {
+        c.close();
+      }
       return conn;
     });
+  }
+
+  /**
+   * One attempt at opening a connection, shared by whoever needs it meanwhile (one per writer and
+   * purpose, however many batches give up during an outage); {@code forget} runs when it completes,
+   * or after {@code audit.commitTimeoutMillis} if it hangs (a handshake with a frozen server), so
+   * the next batch tries anew.
+   */
+  private Future<SqlConnection> open(java.util.function.Consumer<Future<SqlConnection>> forget) {
+    Future<SqlConnection> f = connector.get();
+    long timer = vertx.setTimer(settings.commitTimeoutMillis(), t -> forget.accept(f));
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      forget.accept(f);
+    });
+    return f;
   }
 
   private void dropConnection(SqlConnection c) {
@@ -640,8 +668,13 @@ public final class AuditWriter {
         : ar.cause() instanceof NotCommitted n ? n.getMessage() + (n.getCause() == null ? ""
           : " (" + describe(n.getCause()) + ")") : "failed (" + describe(ar.cause()) + ")";
       if (uncertain) {
-        LOG.warn("access-log commit of {} rows {} after its COMMIT was sent: they may be in the log although their"
-          + " requests answer 503 (Access-Log-Outcome: unknown); starting a new chain", b.rows.size(), why);
+        // once per outage (the outage's own line, whoever noticed it first), each such batch counted
+        // in bureau.audit.uncertain.batches: a freeze cuts off one batch per writer, the COMMIT
+        // being sent with the batch
+        io.openbureau.http.OutageLog.POSTGRES.failed("access-log commit of " + b.rows.size() + " rows (" + why
+          + " after its COMMIT was sent: they may be in the log although their requests answer 503 with"
+          + " Access-Log-Outcome: unknown; a new chain follows)", ar.cause());
+        LOG.debug("access-log commit of {} rows {} after its COMMIT was sent; a new chain follows", b.rows.size(), why);
         counter("bureau.audit.uncertain.batches", "outcome", "unknown").increment();
       } else {
         // once per outage, not once per batch
@@ -823,9 +856,19 @@ public final class AuditWriter {
     if (idConn != null) {
       return Future.succeededFuture(idConn);
     }
-    return connector.get().map(c -> {
+    Future<SqlConnection> attempt = idOpening != null ? idOpening : open(f -> {
+      if (idOpening == f) {
+        idOpening = null;
+      }
+    });
+    if (!attempt.isComplete()) {
+      idOpening = attempt;
+    }
+    return attempt.map(c -> {
       if (idConn != null) {
-        c.close();
+        if (idConn != c) {
+          c.close();
+        }
         return idConn;
       }
       idConn = c;
@@ -901,7 +944,8 @@ public final class AuditWriter {
   static ApiError uncertain() {
     return new ApiError(503, "audit_unavailable", "Service unavailable",
       "the access log's commit of this request was cut off: the attempt may be in the log, but nothing was served;"
-        + " retry later", null, java.util.Map.of(OUTCOME_HEADER, "unknown"));
+        + " retry later", null, java.util.Map.of(OUTCOME_HEADER, "unknown",
+      "Retry-After", Integer.toString(ApiError.RETRY_AFTER_SECONDS)));
   }
 
   /** 503 {@code audit_unavailable}: the row is not in the log, nothing was served. */
