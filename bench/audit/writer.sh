@@ -9,4 +9,4 @@ mvn -B -q test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-cp.txt >/dev/null
 CP=$(cat target/bench-cp.txt)
 java -cp "target/test-classes:target/classes:$CP" -Dbench.appends="${1:-4000}" -Dbench.seconds="${2:-5}" \
-  -Dtest.run.id="bench$$" ${BENCH_OPTS:-} io.openbureau.audit.AuditWriterBench 2>&1 | grep -E "^BENCH|Exception|TRACE"
+  -Dtest.run.id="bench$$" ${BENCH_OPTS:-} io.openbureau.audit.AuditWriterBench 2>&1 | grep --line-buffered -E "^BENCH|Exception|TRACE"

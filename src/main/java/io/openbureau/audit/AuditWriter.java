@@ -48,35 +48,50 @@ import java.util.function.Supplier;
  *
  * <p><b>Deadlines: a row whose request already answered is never written.</b> Every row carries
  * its request's {@link Deadline}. A row still queued when its request gives up is dropped from the
- * queue. A batch is one transaction on the writer's own connection, in two round trips:
+ * queue. A batch is one transaction on the writer's own connection, sent in one round trip (all
+ * five statements pipelined, only while every request of the batch is still waiting):
  * <ol>
  *   <li>{@code BEGIN}, the transaction's limits ({@code statement_timeout} and
  *   {@code idle_in_transaction_session_timeout} = what is left of the batch's budget, so a
- *   half-open session cannot sit on an open transaction and commit much later) and the INSERT,
- *   pipelined. The INSERT inserts nothing unless it runs inside that very transaction (a
- *   transaction-local token), so a lost {@code BEGIN} cannot turn it into an autocommit;</li>
- *   <li>only once the INSERT has answered, and only if no request of the batch has given up yet:
- *   {@link #COMMIT_CHECK} (fails when the database's clock is past the batch's earliest deadline
- *   less {@link #guardNanos}) and {@code COMMIT}, pipelined. A failed check aborts the transaction,
- *   and the {@code COMMIT} then rolls it back.</li>
+ *   half-open session cannot sit on an open transaction and commit much later);</li>
+ *   <li>the INSERT, which inserts nothing unless it runs inside that very transaction (a
+ *   transaction-local token), so a lost {@code BEGIN} cannot turn it into an autocommit (the writer
+ *   then sees fewer rows inserted than sent: not committed);</li>
+ *   <li>{@link #COMMIT_CHECK}: fails when the database's clock is past the batch's earliest deadline
+ *   less {@link #guardNanos}, which aborts the transaction, and then</li>
+ *   <li>{@code COMMIT}, which rolls an aborted transaction back.</li>
  * </ol>
- * So a batch whose {@code COMMIT} was never sent cannot commit (its requests answer 503 knowing
- * nothing was recorded), and a {@code COMMIT} delayed in transit past the deadline (a frozen link
- * that delivers it late) is refused by the database, or its session is already gone.
+ * So no {@code COMMIT} is ever sent once a request of the batch has given up (it goes with the
+ * batch, while all of them wait), and a {@code COMMIT} that reaches the database late (a frozen
+ * link that delivers it after the thaw, an INSERT that waited on a lock) is refused by the database
+ * itself, or its session is already gone. Issue 11 sent the check and {@code COMMIT} in a second
+ * round trip, once the INSERT had answered; the database-side check makes that wait unnecessary,
+ * and it cost a round trip and an event-loop turn per commit ({@code bench/audit/writer.sh}).
  *
- * <p><b>The residual window, honestly.</b> A link that freezes after the {@code COMMIT} reached
- * the database and before its answer came back leaves a batch that may well have committed (before
- * its deadline) while its requests answer 503: no protocol closes that window, the answer of a
- * commit can always be lost. It is as wide as one commit round trip (the WAL flush), at most one
- * batch per writer per freeze. The writer knows which batches these are: their requests answer 503
+ * <p><b>The residual window, honestly.</b> A link that freezes after the batch was sent and before
+ * its answers came back leaves a batch that may well have committed (before its deadline) while its
+ * requests answer 503: no protocol closes that window, the answer of a commit can always be lost.
+ * It is as wide as one batch's round trip, at most one batch per writer per freeze. The writer
+ * knows which batches these are: their requests answer 503
  * {@code audit_unavailable} with {@code Access-Log-Outcome: unknown} and a detail saying the
  * attempt may be in the log; the writer starts a new chain (the chain's end is signed as
  * "either/or", see {@link Abandoned}), counts them ({@code bureau.audit.uncertain.batches}) and, if
  * the answer arrives after all, logs whether they did commit. Such a row says GRANTED although
  * nothing was served; the log over-reports an access, it never hides one.
  *
+ * <p><b>A row Postgres refuses.</b> A batch refused for a data error (SQLSTATE class 22 or 23) is
+ * certainly not committed: the chain goes on from before it and the batch is re-sent in halves,
+ * ahead of the queue, until the bad row is alone; only its request fails (503, not in the log), the
+ * others commit in order. Logged once per refused batch, naming the SQLSTATE and the database's
+ * message. Any other failure (connection, timeout) starts a new chain as above.
+ *
+ * <p><b>Depends on nothing shared.</b> Batches and id blocks go over connections of the writer's
+ * own ({@link #connecting}), never a pool's: a shared pool whose connections all wait on locks
+ * cannot turn inquiries into 503.
+ *
  * <p><b>Load.</b> At most {@code audit.maxQueuedRows} rows wait; beyond, an append is refused at
- * once with 503 (shed before memory grows).
+ * once with 503 {@code audit_unavailable} and {@code Retry-After} (shed before memory grows). Rows
+ * given up are let go from the queue's memory too, whatever the offered load.
  */
 public final class AuditWriter {
   private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
@@ -193,6 +208,8 @@ public final class AuditWriter {
   /** Ids are reserved over a connection of the writer's own (never a shared pool's), opened by {@link #connector}. */
   private final boolean ownIds;
   private SqlConnection idConn;
+  private Future<SqlConnection> opening;
+  private Future<SqlConnection> idOpening;
   /** Issue 11's commit in two round trips (COMMIT sent only once the INSERT answered): kept for side-by-side benchmarks. */
   boolean twoRoundTrips;
   private final Timer commitTimer;
@@ -485,7 +502,15 @@ public final class AuditWriter {
     if (conn != null) {
       return Future.succeededFuture(conn);
     }
-    return connector.get().map(c -> {
+    Future<SqlConnection> attempt = opening != null ? opening : open(f -> {
+      if (opening == f) {
+        opening = null;
+      }
+    });
+    if (!attempt.isComplete()) {
+      opening = attempt;
+    }
+    return attempt.map(c -> {
       if (conn == null) {
         conn = c;
         c.closeHandler(v -> {
@@ -495,9 +520,27 @@ public final class AuditWriter {
         });
         return c;
       }
-      c.close();
+      if (conn != c) {
+        c.close();
+      }
       return conn;
     });
+  }
+
+  /**
+   * One attempt at opening a connection, shared by whoever needs it meanwhile (one per writer and
+   * purpose, however many batches give up during an outage); {@code forget} runs when it completes,
+   * or after {@code audit.commitTimeoutMillis} if it hangs (a handshake with a frozen server), so
+   * the next batch tries anew.
+   */
+  private Future<SqlConnection> open(java.util.function.Consumer<Future<SqlConnection>> forget) {
+    Future<SqlConnection> f = connector.get();
+    long timer = vertx.setTimer(settings.commitTimeoutMillis(), t -> forget.accept(f));
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      forget.accept(f);
+    });
+    return f;
   }
 
   private void dropConnection(SqlConnection c) {
@@ -625,8 +668,13 @@ public final class AuditWriter {
         : ar.cause() instanceof NotCommitted n ? n.getMessage() + (n.getCause() == null ? ""
           : " (" + describe(n.getCause()) + ")") : "failed (" + describe(ar.cause()) + ")";
       if (uncertain) {
-        LOG.warn("access-log commit of {} rows {} after its COMMIT was sent: they may be in the log although their"
-          + " requests answer 503 (Access-Log-Outcome: unknown); starting a new chain", b.rows.size(), why);
+        // once per outage (the outage's own line, whoever noticed it first), each such batch counted
+        // in bureau.audit.uncertain.batches: a freeze cuts off one batch per writer, the COMMIT
+        // being sent with the batch
+        io.openbureau.http.OutageLog.POSTGRES.failed("access-log commit of " + b.rows.size() + " rows (" + why
+          + " after its COMMIT was sent: they may be in the log although their requests answer 503 with"
+          + " Access-Log-Outcome: unknown; a new chain follows)", ar.cause());
+        LOG.debug("access-log commit of {} rows {} after its COMMIT was sent; a new chain follows", b.rows.size(), why);
         counter("bureau.audit.uncertain.batches", "outcome", "unknown").increment();
       } else {
         // once per outage, not once per batch
@@ -808,9 +856,19 @@ public final class AuditWriter {
     if (idConn != null) {
       return Future.succeededFuture(idConn);
     }
-    return connector.get().map(c -> {
+    Future<SqlConnection> attempt = idOpening != null ? idOpening : open(f -> {
+      if (idOpening == f) {
+        idOpening = null;
+      }
+    });
+    if (!attempt.isComplete()) {
+      idOpening = attempt;
+    }
+    return attempt.map(c -> {
       if (idConn != null) {
-        c.close();
+        if (idConn != c) {
+          c.close();
+        }
         return idConn;
       }
       idConn = c;
@@ -886,7 +944,8 @@ public final class AuditWriter {
   static ApiError uncertain() {
     return new ApiError(503, "audit_unavailable", "Service unavailable",
       "the access log's commit of this request was cut off: the attempt may be in the log, but nothing was served;"
-        + " retry later", null, java.util.Map.of(OUTCOME_HEADER, "unknown"));
+        + " retry later", null, java.util.Map.of(OUTCOME_HEADER, "unknown",
+      "Retry-After", Integer.toString(ApiError.RETRY_AFTER_SECONDS)));
   }
 
   /** 503 {@code audit_unavailable}: the row is not in the log, nothing was served. */

@@ -65,6 +65,18 @@ class AuditIsolationTest {
   }
 
   @Test
+  @DisplayName("postgres.furnishingPoolSize is validated at start-up, naming the key")
+  void furnishingPoolSizeValidated() {
+    JsonObject raw = TestBureau.testConfig("auditisolationcfg");
+    raw.getJsonObject("postgres").put("furnishingPoolSize", 0);
+    io.openbureau.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+      io.openbureau.config.ConfigException.class, () -> io.openbureau.config.BureauConfig.from(raw));
+    assertTrue(e.getMessage().contains("postgres.furnishingPoolSize"), e.getMessage());
+    raw.getJsonObject("postgres").put("furnishingPoolSize", 6);
+    assertEquals(6, io.openbureau.config.BureauConfig.from(raw).postgres().furnishingPoolSize());
+  }
+
+  @Test
   @DisplayName("with every furnishing connection waiting on a person's lock, inquiries still answer 200 and 403 in time")
   void furnishingCannotStarveInquiries() throws Exception {
     String busy = person(0);

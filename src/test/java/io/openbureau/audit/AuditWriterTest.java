@@ -70,7 +70,7 @@ class AuditWriterTest {
     + " and no row of a request that gave up is written")
   void fullQueueSheds() throws Exception {
     int bound = 20;
-    AuditWriter writer = writer(new AuditSettings(5, 1000, 1000, bound));
+    AuditWriter writer = writer(new AuditSettings(5, 3000, 1000, bound));
     String tag = "shed-" + System.nanoTime();
     on(() -> writer.append(draft(tag + "-warm"))); // connection open, ids reserved
     try (Connection lock = bureau.superuserConnection(); Statement st = lock.createStatement()) {
@@ -81,10 +81,12 @@ class AuditWriterTest {
       AtomicInteger maxBacklog = new AtomicInteger();
       List<Future<AccessLogEntry>> all = new ArrayList<>();
       List<String> problems = new ArrayList<>();
-      // 100 rows at once: one in flight (hanging), `bound` queued, the rest refused on the spot
+      // 100 rows at once: one in flight (hanging for its 3 s), `bound` queued (giving up after 300 ms),
+      // the rest refused on the spot
       on(() -> {
         for (int i = 0; i < 100; i++) {
-          Future<AccessLogEntry> f = writer.append(draft(tag + "-" + i));
+          Future<AccessLogEntry> f = i == 0 ? writer.append(draft(tag + "-" + i))
+            : writer.append(1L << 41 | i, draft(tag + "-" + i), Deadline.after(vertx, System.nanoTime(), 300));
           all.add(f);
           maxQueued.accumulateAndGet(writer.queued(), Math::max);
           if (f.failed()) {
@@ -96,7 +98,8 @@ class AuditWriterTest {
       });
       assertEquals(100 - 1 - bound, immediate.get(), "refused at once beyond the bound");
       assertTrue(problems.isEmpty(), problems.toString());
-      // then an offered load of 2,000 rows over 600 ms whose requests give up after 60 ms each
+      // then, while the first batch still hangs, an offered load of 2,000 rows over 600 ms whose
+      // requests give up after 60 ms each: given-up rows must not pile up in the queue
       CompletableFuture<Void> flood = new CompletableFuture<>();
       ctx.runOnContext(v -> {
         long[] ticks = {0};
