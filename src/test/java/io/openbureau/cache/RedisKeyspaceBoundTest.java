@@ -121,7 +121,8 @@ class RedisKeyspaceBoundTest {
     Map<String, Integer> perClass = new HashMap<>();
     for (Map.Entry<String, Long> e : ttls.entrySet()) {
       String key = e.getKey();
-      assertTrue(e.getValue() > 0, key + " has no TTL (PTTL " + e.getValue() + ")");
+      // PTTL 0: expiring within the millisecond (the test TTL is 2 s); -1 would be a key without one
+      assertTrue(e.getValue() >= 0, key + " has no TTL (PTTL " + e.getValue() + ")");
       String tag = tag(key);
       if (tagOf.containsKey(tag)) {
         perPerson.merge(tag, 1, Integer::sum);
