@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class DeliveryVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryVerticle.class);
+  private final Trouble trouble = new Trouble(LOG, "notification delivery");
   private final BureauConfig config;
   private final NotificationSettings settings;
   private final MeterRegistry registry;
@@ -91,17 +92,18 @@ public final class DeliveryVerticle extends VerticleBase {
     NotificationRepository.claim(pool, room, settings.leaseMillis(), owner).onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
-        LOG.warn("notification delivery: could not take deliveries ({}); retried at the next poll", ar.cause().toString());
+        trouble.failed(ar.cause());
         return;
       }
+      trouble.worked();
       List<NotificationRepository.Taken> taken = ar.result();
       for (NotificationRepository.Taken t : taken) {
         inFlight++;
         send(t).transform(sent -> outcome(t, owner, sent)).onComplete(done -> {
           inFlight--;
           if (done.failed()) {
-            LOG.warn("notification delivery {}: outcome not recorded ({}); the lease runs out and it is sent again",
-              t.id(), done.cause().toString());
+            // the lease runs out and it is sent again, same id
+            trouble.failed(done.cause());
           }
         });
       }

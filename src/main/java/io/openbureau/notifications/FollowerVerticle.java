@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class FollowerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FollowerVerticle.class);
+  private final Trouble trouble = new Trouble(LOG, "notification followers");
   private final BureauConfig config;
   private final NotificationSettings settings;
   private Pool pool;
@@ -53,8 +54,11 @@ public final class FollowerVerticle extends VerticleBase {
     work.onComplete(ar -> {
       running = false;
       if (ar.failed()) {
-        LOG.warn("notification followers: {}; retried at the next poll", ar.cause().toString());
-      } else if (ar.result() && !stopped) {
+        trouble.failed(ar.cause());
+        return;
+      }
+      trouble.worked();
+      if (ar.result() && !stopped) {
         vertx.runOnContext(v -> pass());
       }
     });

@@ -93,7 +93,7 @@ public final class Generator {
     return switch (tag) {
       case "members" -> "admin";
       case "furnishing", "inquiry" -> "lender";
-      case "consent", "borrower" -> "borrower";
+      case "consent", "borrower", "rights" -> "borrower";
       case "compliance" -> "compliance";
       default -> throw new IllegalStateException("no role known for operation " + op.id() + " (tag " + tag + ")");
     };
