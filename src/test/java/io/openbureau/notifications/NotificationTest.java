@@ -186,6 +186,64 @@ class NotificationTest {
   }
 
   @Test
+  @DisplayName("an access-log row committed late, with a lower id and an earlier time than rows already followed, still reaches the inbox, once")
+  void lateAccessLogRow() {
+    String p = person();
+    String token = Tokens.borrower(p);
+    ok(api.raw("PUT", "/v1/me/freeze", token, null, null), 200);
+    Receiver.waitFor("the freeze told", 10_000, () -> inbox(p).size() == 1);
+    // another writer's batch: its ids were reserved long ago, its time is seconds old, it commits only now
+    String hex = BorrowerKeys.hex(keys.key(p));
+    bureau.sql("INSERT INTO access_log (id, at, chain_id, chain_seq, action, actor_role, borrower_key, decision,"
+      + " prev_hash, row_hash) VALUES ((SELECT min(id) - 1 FROM access_log), now() - interval '3 seconds', 'late-writer', 1,"
+      + " 'FRAUD_ALERT_SET', 'borrower', '\\x" + hex + "', 'GRANTED', '\\x00', '\\x00')");
+    Receiver.waitFor("the late row told", 10_000, () -> inbox(p).size() == 2);
+    assertEquals("FRAUD_ALERT", list(inbox(p)).get(0).getString("kind"));
+    String mine = "SELECT count(*) FROM notifications WHERE source = 'access_log' AND borrower_key = '\\x" + hex + "'";
+    assertEquals(2, bureau.count(mine));
+    ok(api.delete("/v1/me/freeze", token), 200); // a few more passes over the overlap
+    Receiver.waitFor("the lift told", 10_000, () -> inbox(p).size() == 3);
+    assertEquals(3, bureau.count(mine), "re-reading the overlap derives nothing twice");
+  }
+
+  @Test
+  @DisplayName("a consent whose version was drawn before a higher one but committed after it is still told: the cursor waits for open transactions")
+  void consentCommittedOutOfOrder() throws Exception {
+    String slow = person();
+    String fast = person();
+    String slowHex = BorrowerKeys.hex(keys.key(slow));
+    long fastVersion;
+    try (java.sql.Connection c = bureau.superuserConnection()) {
+      c.setAutoCommit(false);
+      try (java.sql.Statement st = c.createStatement()) {
+        // draws its version now, commits only at the end of the test
+        st.execute("INSERT INTO consents (id, borrower_key, key_id, lender_id, purpose, scope, status, granted_at, expires_at,"
+          + " version) VALUES (gen_random_uuid(), '\\x" + slowHex + "', '" + keys.keyId() + "', 'lender-a',"
+          + " 'ACCOUNT_REVIEW', 'SCORE', 'ACTIVE', now(), now() + interval '30 days', nextval('consent_version_seq'))");
+      }
+      ok(api.post("/v1/me/consents", Tokens.borrower(fast), new JsonObject().put("lenderId", "lender-a")
+        .put("purpose", "LOAN_ORIGINATION")), 201);
+      Receiver.waitFor("the later grant told", 10_000, () -> inbox(fast).size() == 1);
+      fastVersion = bureau.count("SELECT max(version) FROM consents");
+      // the horizon is stored, and passes go on over it: a cursor that moved past the open
+      // transaction's version by now would skip it for good
+      String horizon = "SELECT count(*) FROM notification_cursors WHERE source = 'consent_granted' AND mark_pos >= "
+        + fastVersion + " AND mark_xmax IS NOT NULL";
+      Receiver.waitFor("the horizon stored", 10_000, () -> bureau.count(horizon) > 0);
+      String stamp = bureau.sqlString("SELECT updated_at::text FROM notification_cursors WHERE source = 'consent_granted'");
+      Receiver.waitFor("three more passes", 10_000, () -> bureau.count("SELECT count(*) FROM notification_cursors"
+        + " WHERE source = 'consent_granted' AND updated_at > '" + stamp + "'::timestamptz + interval '250 milliseconds'") > 0);
+      assertTrue(bureau.count("SELECT safe_pos FROM notification_cursors WHERE source = 'consent_granted'") < fastVersion,
+        "the cursor stays below the open transaction's version");
+      c.commit();
+    }
+    Receiver.waitFor("the earlier-drawn grant told", 10_000, () -> inbox(slow).size() == 1);
+    assertEquals("CONSENT", list(inbox(slow)).get(0).getString("kind"));
+    Receiver.waitFor("the cursor past both", 10_000, () -> bureau.count(
+      "SELECT safe_pos FROM notification_cursors WHERE source = 'consent_granted'") >= fastVersion);
+  }
+
+  @Test
   @DisplayName("the inbox pages newest first with an opaque cursor, and a forged cursor is 400 naming cursor")
   void pages() {
     String p = person();
