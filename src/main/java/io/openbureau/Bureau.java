@@ -78,6 +78,7 @@ public final class Bureau {
         io.openbureau.config.BusinessTime.configure(io.openbureau.config.BusinessTime.from(config));
         io.openbureau.ageing.AgeingSettings.configure(config); // validated; furnishing ages late-arriving data with it
         io.openbureau.reciprocity.ReciprocitySettings.from(config); // validated at start-up
+        io.openbureau.notifications.NotificationSettings.from(config); // validated at start-up
         io.openbureau.furnishing.CrashHook.arm(config); // a test hook: refused outside env test
         return TrustedIssuers.load(vertx, config.auth()); // fail fast on bad keys
       })
@@ -96,8 +97,19 @@ public final class Bureau {
       .compose(id -> vertx.deployVerticle(new io.openbureau.ageing.AgeingVerticle(config))) // daily, once over all instances
       // one daily re-scoring pass over all instances: scores follow the calendar, not only furnishing
       .compose(id -> vertx.deployVerticle(new io.openbureau.scoring.ScoreRefresher(config)))
+      .compose(id -> deployNotifications())
       .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
         config.http().host(), config.http().port(), instances, config.env()))
+      .mapEmpty();
+  }
+
+  /** Followers and delivery of notifications (issue 14): each its own verticle and pool of 2, off the hot path. */
+  private Future<Void> deployNotifications() {
+    if (!io.openbureau.notifications.NotificationSettings.from(config).enabled()) {
+      return Future.succeededFuture();
+    }
+    return vertx.deployVerticle(new io.openbureau.notifications.FollowerVerticle(config))
+      .compose(id -> vertx.deployVerticle(new io.openbureau.notifications.DeliveryVerticle(config, registry)))
       .mapEmpty();
   }
 

@@ -32,6 +32,10 @@ GRANT SELECT, INSERT, UPDATE ON consents TO openbureau_app;           -- consent
 GRANT SELECT, INSERT, UPDATE ON protections TO openbureau_app;        -- rights.ProtectionRepository: freeze, fraud alert (V14)
 GRANT SELECT, INSERT, UPDATE ON disputes TO openbureau_app;           -- disputes.DisputeRepository: open, resolve, overdue (V12)
 GRANT SELECT, INSERT, UPDATE ON member_contributions TO openbureau_app;  -- reciprocity: last accepted furnishing (V13)
+GRANT SELECT, INSERT ON notifications TO openbureau_app;              -- notifications.NotificationRepository: followers, inbox (V15)
+GRANT SELECT, UPDATE ON notification_cursors TO openbureau_app;       -- notifications.NotificationRepository: follower positions (V15)
+GRANT SELECT, INSERT, UPDATE ON member_webhooks TO openbureau_app;    -- notifications.WebhookRoutes: put, delete (a wiped row) (V15)
+GRANT SELECT, INSERT, UPDATE ON webhook_deliveries TO openbureau_app; -- notifications.DeliveryVerticle: leases, outcomes (V15)
 -- the one exception to "no DELETE": negative data is deleted after ageing.negativeDataYears (条例 Art 16)
 GRANT DELETE ON repayments TO openbureau_app;                         -- ageing.AgeingRepository: aged late periods
 GRANT DELETE ON tradelines TO openbureau_app;                         -- ageing.AgeingRepository: aged DEFAULTED/WRITTEN_OFF accounts
@@ -43,3 +47,6 @@ GRANT USAGE ON SEQUENCE maintenance_log_id_seq TO openbureau_app;
 GRANT USAGE ON SEQUENCE score_version_seq TO openbureau_app;
 GRANT USAGE ON SEQUENCE consent_version_seq TO openbureau_app;
 GRANT USAGE ON SEQUENCE protection_version_seq TO openbureau_app;
+GRANT USAGE ON SEQUENCE negative_event_seq TO openbureau_app;         -- V15 triggers on tradelines, repayments (furnishing's transactions)
+GRANT USAGE ON SEQUENCE notifications_id_seq TO openbureau_app;
+GRANT USAGE ON SEQUENCE webhook_deliveries_id_seq TO openbureau_app;

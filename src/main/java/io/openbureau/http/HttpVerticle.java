@@ -185,6 +185,8 @@ public final class HttpVerticle extends VerticleBase {
     checkpointer = new Checkpointer(vertx, pool, audit, signer, witness.checkpointMaxRows(),
       witness.pushEnabled() ? new WitnessPush(vertx, witness) : null);
     checkpointer.start(compliance.checkpointIntervalSeconds());
+    new io.openbureau.notifications.NotificationRoutes(vertx, pool, borrowerKeys,
+      io.openbureau.notifications.NotificationSettings.from(config)).mount(routes, guards);
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();

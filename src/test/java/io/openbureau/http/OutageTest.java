@@ -204,7 +204,13 @@ class OutageTest {
         + java.util.UUID.nameUUIDFromBytes(new byte[] {1}) + "/resolution", lender,
         new JsonObject().put("outcome", "VERIFIED").put("note", "checked"))),
       new Route("complianceDisputes", Set.of(200), () -> api.get("/v1/compliance/disputes", compliance)),
-      new Route("complianceDisputeSummary", Set.of(200), () -> api.get("/v1/compliance/disputes/summary", compliance)));
+      new Route("complianceDisputeSummary", Set.of(200), () -> api.get("/v1/compliance/disputes/summary", compliance)),
+      new Route("myNotifications", Set.of(200), () -> api.get("/v1/me/notifications", borrower)),
+      // a public address given literally: no DNS, and not refused as private
+      new Route("putMemberWebhook", Set.of(200), () -> api.put("/v1/members/me/webhook", lender,
+        new JsonObject().put("url", "https://93.184.216.34/hook").put("secret", "s".repeat(40)))),
+      new Route("getMemberWebhook", Set.of(200, 404), () -> api.get("/v1/members/me/webhook", lender)),
+      new Route("deleteMemberWebhook", Set.of(204), () -> api.delete("/v1/members/me/webhook", lender)));
     Map<String, Route> byOperation = new LinkedHashMap<>();
     list.forEach(r -> byOperation.put(r.operation(), r));
     return byOperation;

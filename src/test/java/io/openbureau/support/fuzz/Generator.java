@@ -304,6 +304,10 @@ public final class Generator {
       case "name" -> "Fuzz Member " + rnd.nextInt(100000);
       case "accountRef" -> pick(rnd, fx.accountRefs);
       case "checkpoints[]" -> fx.checkpoints.isEmpty() ? "fz" + rnd.nextInt(1000) : pick(rnd, fx.checkpoints);
+      // member webhooks: a public address given literally (no DNS), or ones the bureau must refuse
+      case "url" -> pick(rnd, List.of("https://93.184.216.34/hook", "http://93.184.216.34:8080/h?x=1",
+        "http://169.254.169.254/latest/meta-data", "ftp://93.184.216.34/x", "http://127.0.0.1/x"));
+      case "secret" -> rnd.nextInt(5) == 0 ? base36(rnd, 8) : base36(rnd, 40);
       default -> "fz" + rnd.nextInt(1000);
     };
   }

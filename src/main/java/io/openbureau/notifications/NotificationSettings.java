@@ -1,0 +1,114 @@
+package io.openbureau.notifications;
+
+import io.openbureau.config.BureauConfig;
+import io.openbureau.config.Reader;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The {@code notifications} section (strict: an unknown key, also in {@code webhook} and
+ * {@code delivery}, is an error at start-up).
+ *
+ * @param enabled                 false: no followers and no deliveries in this process (the inbox still answers)
+ * @param pollMillis              how often each follower looks for new events (an event is in the inbox within
+ *                                about one poll; the contract says 5 s)
+ * @param batchSize               events per follower transaction
+ * @param accessLogOverlapMillis  the access log is re-read this far behind the newest row seen: more than any
+ *                                row's time from {@code at} to its commit (audit.commitTimeoutMillis) plus clock
+ *                                skew between instances
+ * @param expiryScanMillis        how often consents expiring within 7 days are looked for
+ * @param webhookUrl              the bureau's gateway (SMS / e-mail); empty: no gateway deliveries
+ * @param webhookSecret           HMAC key of the gateway's signature (at least 32 bytes when the url is set)
+ * @param allowPrivateTargets     member webhooks may point at loopback / link-local addresses (tests, dev only)
+ * @param concurrency             deliveries in flight per process (a slow receiver holds at most this many)
+ * @param requestTimeoutMillis    one POST, connect to answer; beyond, a failed attempt
+ * @param leaseMillis             how long a taken delivery is this process' own (more than a request)
+ * @param backoffBaseMillis       first retry delay; doubled per attempt, with jitter
+ * @param backoffCapMillis        the longest retry delay
+ */
+public record NotificationSettings(boolean enabled, int pollMillis, int batchSize, int accessLogOverlapMillis,
+                                   int expiryScanMillis, String webhookUrl, String webhookSecret,
+                                   boolean allowPrivateTargets, int concurrency, int requestTimeoutMillis,
+                                   int leaseMillis, int backoffBaseMillis, int backoffCapMillis) {
+  public static final int EXPIRY_DAYS = 7;
+  static final Set<String> KEYS = Set.of("enabled", "pollMillis", "batchSize", "accessLogOverlapMillis",
+    "expiryScanMillis", "webhook", "allowPrivateTargets", "delivery");
+  static final Set<String> WEBHOOK_KEYS = Set.of("url", "secret");
+  static final Set<String> DELIVERY_KEYS = Set.of("concurrency", "requestTimeoutMillis", "leaseMillis",
+    "backoffBaseMillis", "backoffCapMillis");
+
+  public static NotificationSettings from(BureauConfig config) {
+    JsonObject section = config.section("notifications");
+    Reader r = new Reader(new JsonObject().put("notifications", section));
+    strict(r, "notifications", section, KEYS);
+    if (section.getValue("webhook") instanceof JsonObject w) {
+      strict(r, "notifications.webhook", w, WEBHOOK_KEYS);
+    }
+    if (section.getValue("delivery") instanceof JsonObject d) {
+      strict(r, "notifications.delivery", d, DELIVERY_KEYS);
+    }
+    int commitTimeout = config.section("audit").getInteger("commitTimeoutMillis", 2000);
+    NotificationSettings s = new NotificationSettings(
+      r.bool("notifications.enabled", true),
+      r.intIn("notifications.pollMillis", 1000, 50, 5000),
+      r.intIn("notifications.batchSize", 500, 1, 10_000),
+      r.intIn("notifications.accessLogOverlapMillis", 10_000, 1000, 600_000),
+      r.intIn("notifications.expiryScanMillis", 3_600_000, 100, 86_400_000),
+      r.string("notifications.webhook.url", ""),
+      r.string("notifications.webhook.secret", ""),
+      r.bool("notifications.allowPrivateTargets", false),
+      r.intIn("notifications.delivery.concurrency", 8, 1, 256),
+      r.intIn("notifications.delivery.requestTimeoutMillis", 5000, 100, 60_000),
+      r.intIn("notifications.delivery.leaseMillis", 30_000, 1000, 600_000),
+      r.intIn("notifications.delivery.backoffBaseMillis", 1000, 10, 60_000),
+      r.intIn("notifications.delivery.backoffCapMillis", 300_000, 10, 86_400_000));
+    if (s.accessLogOverlapMillis() <= commitTimeout) {
+      r.problem("notifications.accessLogOverlapMillis must be more than audit.commitTimeoutMillis (" + commitTimeout
+        + "): a row commits at most that long after its time");
+    }
+    if (s.leaseMillis() < 2 * s.requestTimeoutMillis()) {
+      r.problem("notifications.delivery.leaseMillis must be at least twice notifications.delivery.requestTimeoutMillis:"
+        + " a lease outlives the request it covers");
+    }
+    if (s.backoffCapMillis() < s.backoffBaseMillis()) {
+      r.problem("notifications.delivery.backoffCapMillis must be at least notifications.delivery.backoffBaseMillis");
+    }
+    if (!s.webhookUrl().isEmpty()) {
+      try {
+        URI u = new URI(s.webhookUrl());
+        if (!"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
+          r.problem("notifications.webhook.url must be an http(s) URL with a host");
+        }
+      } catch (Exception e) {
+        r.problem("notifications.webhook.url is not a URL");
+      }
+      if (s.webhookSecret().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+        r.problem("notifications.webhook.secret must be at least 32 bytes when notifications.webhook.url is set");
+      }
+    }
+    r.throwIfProblems();
+    return s;
+  }
+
+  private static void strict(Reader r, String at, JsonObject section, Set<String> known) {
+    for (String key : section.fieldNames()) {
+      if (!known.contains(key)) {
+        r.problem(at + "." + key + " is not a known key; known: " + new TreeSet<>(known));
+      }
+    }
+  }
+
+  public boolean gateway() {
+    return !webhookUrl.isEmpty();
+  }
+
+  /** Delay before attempt {@code attempts + 1}: base * 2^(attempts-1), capped, times a jitter in [0.5, 1). */
+  public long backoffMillis(int attempts, double random) {
+    double raw = backoffBaseMillis * Math.pow(2, Math.min(30, Math.max(0, attempts - 1)));
+    double capped = Math.min(backoffCapMillis, raw);
+    return Math.max(1, (long) (capped * (0.5 + random / 2)));
+  }
+}
