@@ -207,9 +207,9 @@ public final class AuditWriter {
   private final ArrayDeque<List<Pending>> retry = new ArrayDeque<>();
   /** Ids are reserved over a connection of the writer's own (never a shared pool's), opened by {@link #connector}. */
   private final boolean ownIds;
-  private SqlConnection idConn;
-  private Future<SqlConnection> opening;
-  private Future<SqlConnection> idOpening;
+  /** The writer's own connections: one for batches, one for id blocks. */
+  private final Own batchConnection = new Own();
+  private final Own idBlocks = new Own();
   /** Issue 11's commit in two round trips (COMMIT sent only once the INSERT answered): kept for side-by-side benchmarks. */
   boolean twoRoundTrips;
   private final Timer commitTimer;
@@ -225,7 +225,6 @@ public final class AuditWriter {
   private final long guardNanos;
   /** A row with less time left than this is not sent (it would doom its whole batch): 503 at once. */
   private final long floorNanos;
-  private SqlConnection conn;
   private int chainNumber;
   private String chainId;
   private long seq;
@@ -380,12 +379,7 @@ public final class AuditWriter {
 
   /** Closes the writer's own connections (once in-flight requests are done). */
   public Future<Void> close() {
-    SqlConnection c = conn;
-    SqlConnection i = idConn;
-    conn = null;
-    idConn = null;
-    return Future.join(c == null ? Future.succeededFuture() : c.close(),
-      i == null ? Future.succeededFuture() : i.close()).mapEmpty();
+    return Future.join(batchConnection.close(), idBlocks.close()).mapEmpty();
   }
 
   public Head head() {
@@ -492,39 +486,10 @@ public final class AuditWriter {
     // stalled server) must not stall the writer, nor answer anyone late
     b.timer = vertx.setTimer(budgetMillis, t -> settle(b, Future.failedFuture(new java.util.concurrent.TimeoutException())));
     Instant checkBy = commitBy.minusNanos(guardNanos);
-    connection().compose(c -> {
+    batchConnection.get().compose(c -> {
       b.conn = c;
       return b.settled ? Future.<Void>failedFuture(new NotCommitted("abandoned", null)) : send(b, c, checkBy, budgetMillis);
     }).onComplete(ar -> settle(b, ar));
-  }
-
-  private Future<SqlConnection> connection() {
-    if (conn != null) {
-      return Future.succeededFuture(conn);
-    }
-    Future<SqlConnection> attempt = opening != null ? opening : open(f -> {
-      if (opening == f) {
-        opening = null;
-      }
-    });
-    if (!attempt.isComplete()) {
-      opening = attempt;
-    }
-    return attempt.map(c -> {
-      if (conn == null) {
-        conn = c;
-        c.closeHandler(v -> {
-          if (conn == c) {
-            conn = null;
-          }
-        });
-        return c;
-      }
-      if (conn != c) {
-        c.close();
-      }
-      return conn;
-    });
   }
 
   /**
@@ -543,12 +508,61 @@ public final class AuditWriter {
     return f;
   }
 
-  private void dropConnection(SqlConnection c) {
-    if (c != null) {
-      if (conn == c) {
-        conn = null;
+  /**
+   * A connection of the writer's own (never a pool's), opened when first needed and again after it
+   * closed or was dropped; one opening attempt at a time ({@link #open}). Confined to the event loop.
+   */
+  private final class Own {
+    private SqlConnection current;
+    private Future<SqlConnection> opening;
+
+    Future<SqlConnection> get() {
+      if (current != null) {
+        return Future.succeededFuture(current);
       }
-      c.close();
+      Future<SqlConnection> attempt = opening != null ? opening : open(f -> {
+        if (opening == f) {
+          opening = null;
+        }
+      });
+      if (!attempt.isComplete()) {
+        opening = attempt;
+      }
+      return attempt.map(c -> {
+        if (current != null) {
+          if (current != c) {
+            c.close();
+          }
+          return current;
+        }
+        current = c;
+        c.closeHandler(v -> {
+          if (current == c) {
+            current = null;
+          }
+        });
+        return c;
+      });
+    }
+
+    /** {@code c} is never used again (closed unless {@code keepOpen}: its owner closes it later). */
+    void forget(SqlConnection c, boolean keepOpen) {
+      if (c != null && current == c) {
+        current = null;
+      }
+      if (c != null && !keepOpen) {
+        c.close();
+      }
+    }
+
+    void drop() {
+      forget(current, false);
+    }
+
+    Future<Void> close() {
+      SqlConnection c = current;
+      current = null;
+      return c == null ? Future.succeededFuture() : c.close().recover(e -> Future.succeededFuture());
     }
   }
 
@@ -691,7 +705,7 @@ public final class AuditWriter {
       if (uncertain && b.commit != null) {
         learnLate(b);
       } else {
-        dropConnection(b.conn);
+        batchConnection.forget(b.conn, false);
       }
     }
     committing = false;
@@ -748,9 +762,7 @@ public final class AuditWriter {
   /** An uncertain batch: its connection is kept a little to hear what happened, for the log and the metrics. */
   private void learnLate(Batch b) {
     SqlConnection c = b.conn;
-    if (conn == c) {
-      conn = null; // never used again: its state is unknown
-    }
+    batchConnection.forget(c, true); // never used again: its state is unknown (closed below)
     long closer = vertx.setTimer(settings.commitTimeoutMillis(), t -> c.close());
     b.commit.onComplete(ar -> {
       vertx.cancelTimer(closer);
@@ -823,11 +835,11 @@ public final class AuditWriter {
     refilling = done.future();
     long timer = vertx.setTimer(settings.commitTimeoutMillis(), t -> {
       if (done.tryFail(unavailable())) {
-        dropIdConnection(); // its answer may never come: a new connection next time
+        idBlocks.drop(); // its answer may never come: a new connection next time
       }
     });
     Future<RowSet<Row>> reserved = ownIds
-      ? idConnection().compose(c -> c.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize())))
+      ? idBlocks.get().compose(c -> c.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize())))
       : pg.preparedQuery(RESERVE_IDS).execute(Tuple.of(settings.idBlockSize()));
     reserved.onComplete(ar -> {
       if (ar.succeeded()) {
@@ -837,7 +849,7 @@ public final class AuditWriter {
           }
         } // else given up: those ids stay unused (a gap in ids is harmless; the chain has its own sequence)
       } else if (ownIds) {
-        dropIdConnection();
+        idBlocks.drop();
       }
       done.tryComplete();
     });
@@ -849,44 +861,6 @@ public final class AuditWriter {
       }
     });
     return f;
-  }
-
-  /** The writer's own connection for id blocks (opened when first needed, again after a failure). */
-  private Future<SqlConnection> idConnection() {
-    if (idConn != null) {
-      return Future.succeededFuture(idConn);
-    }
-    Future<SqlConnection> attempt = idOpening != null ? idOpening : open(f -> {
-      if (idOpening == f) {
-        idOpening = null;
-      }
-    });
-    if (!attempt.isComplete()) {
-      idOpening = attempt;
-    }
-    return attempt.map(c -> {
-      if (idConn != null) {
-        if (idConn != c) {
-          c.close();
-        }
-        return idConn;
-      }
-      idConn = c;
-      c.closeHandler(v -> {
-        if (idConn == c) {
-          idConn = null;
-        }
-      });
-      return c;
-    });
-  }
-
-  private void dropIdConnection() {
-    SqlConnection c = idConn;
-    idConn = null;
-    if (c != null) {
-      c.close();
-    }
   }
 
   private static Tuple tuple(List<AccessLogEntry> rows) {
