@@ -266,11 +266,13 @@ public final class VersionedCache {
     return republish(key, tracked, 0).andThen(ar -> done.set(true)).<Void>mapEmpty()
       .timeout(REFRESH_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
       .recover(e -> {
-        if (done.get()) {
-          return Future.failedFuture(e);
+        if (!(e instanceof java.util.concurrent.TimeoutException)) {
+          return Future.failedFuture(e); // the refresh's own failure, within the time
         }
+        // the timer fires on this context while the refresh may complete on a connection's: when both
+        // happen at once, the answer is still "not in time", never the bare timeout
         String dependency = waitingOn.get();
-        if ("postgres".equals(dependency) && readStuck != null) {
+        if ("postgres".equals(dependency) && readStuck != null && !done.get()) {
           readStuck.run();
         }
         return Future.failedFuture(io.openbureau.http.ApiError.dependencyUnavailable("unavailable", dependency,

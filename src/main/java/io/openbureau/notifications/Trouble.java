@@ -15,6 +15,7 @@ final class Trouble {
   private long since = -1;
   private long lastLine;
   private long failures;
+  private long unlogged;
 
   Trouble(Logger log, String what) {
     this.log = log;
@@ -24,14 +25,19 @@ final class Trouble {
   void failed(Throwable cause) {
     long now = System.currentTimeMillis();
     failures++;
+    unlogged++;
     if (since < 0) {
+      unlogged = 0;
       since = now;
       lastLine = now;
       log.info("{} failing ({}); retried at every poll", what, cause.toString());
     } else if (now - lastLine >= WARN_AFTER_MILLIS) {
       lastLine = now;
-      log.warn("{} failing for {} s ({} failures; last: {}); retried at every poll", what, (now - since) / 1000,
-        failures, cause.toString());
+      unlogged--; // this one is logged
+      // a reminder a minute, worded like the other per-minute summaries ("(n more like it not logged)")
+      log.warn("{} failing for {} s, retried at every poll; last: {} ({} more like it not logged)", what,
+        (now - since) / 1000, cause.toString(), unlogged);
+      unlogged = 0;
     }
   }
 

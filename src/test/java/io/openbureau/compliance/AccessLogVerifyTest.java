@@ -103,6 +103,28 @@ class AccessLogVerifyTest {
     bureau.sql("SET session_replication_role = replica; " + sql);
   }
 
+  /**
+   * Keeps copies of the rows a test is about to damage. A signed checkpoint may be taken of any
+   * row at any moment (every second here), so damage left behind would become every later test's
+   * finding: each test puts the log back as it was and checks that it verifies intact again.
+   */
+  static void keep(List<Long> ids) {
+    bureau.sql("DROP TABLE IF EXISTS kept_rows; CREATE TABLE kept_rows AS SELECT * FROM access_log WHERE id IN ("
+      + join(ids) + ")");
+  }
+
+  /** Removes the rows {@code ids} (forged or damaged) and puts back those kept; the log verifies intact again. */
+  static void putBack(List<Long> ids, Instant t0) {
+    tamper("DELETE FROM access_log WHERE id IN (" + join(ids) + "); INSERT INTO access_log SELECT * FROM kept_rows;"
+      + " DROP TABLE kept_rows");
+    JsonObject v = verify(t0);
+    assertTrue(v.getBoolean("intact"), "put back, the log verifies intact again: " + v.encode());
+  }
+
+  static String join(List<Long> ids) {
+    return ids.isEmpty() ? "NULL" : String.join(", ", ids.stream().map(String::valueOf).toList());
+  }
+
   static Instant mark() throws InterruptedException {
     Thread.sleep(5);
     return Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -129,12 +151,14 @@ class AccessLogVerifyTest {
   void update() throws Exception {
     Instant t0 = mark();
     List<Long> ids = rows(6);
+    keep(List.of(ids.get(2)));
     tamper("UPDATE access_log SET purpose = 'LOAN_ORIGINATION' WHERE id = " + ids.get(2));
     rows(2);
     JsonObject v = verify(t0);
     assertFalse(v.getBoolean("intact"), v.encode());
     assertEquals(Long.toString(ids.get(2)), v.getString("firstBrokenId"), v.encode());
     assertEquals("hash_mismatch", v.getString("problem"));
+    putBack(List.of(ids.get(2)), t0);
   }
 
   @Test
@@ -145,6 +169,7 @@ class AccessLogVerifyTest {
     List<Long> ids = rows(6);
     String chain = chainOf(ids.get(3));
     long seq = seqOf(ids.get(3));
+    keep(List.of(ids.get(3)));
     tamper("DELETE FROM access_log WHERE id = " + ids.get(3));
     rows(2);
     long next = bureau.count("SELECT id FROM access_log WHERE chain_id = '" + chain + "' AND chain_seq = " + (seq + 1));
@@ -152,6 +177,7 @@ class AccessLogVerifyTest {
     assertFalse(v.getBoolean("intact"), v.encode());
     assertEquals(Long.toString(next), v.getString("firstBrokenId"), v.encode());
     assertEquals("seq_gap", v.getString("problem"));
+    putBack(List.of(ids.get(3)), t0);
   }
 
   @Test
@@ -161,6 +187,7 @@ class AccessLogVerifyTest {
     Instant t0 = mark();
     List<Long> ids = rows(5);
     long forged = bureau.count("SELECT nextval('access_log_id_seq')");
+    keep(List.of());
     bureau.sql("INSERT INTO access_log SELECT " + forged + ", at, chain_id, chain_seq, action, actor_role, actor_id,"
       + " 'lender-x', borrower_key, purpose, scope, 'GRANTED', reason, consent_id, request_id, score_value, details,"
       + " prev_hash, sha256('forged'::bytea) FROM access_log WHERE id = " + ids.get(2));
@@ -168,6 +195,7 @@ class AccessLogVerifyTest {
     JsonObject v = verify(t0);
     assertFalse(v.getBoolean("intact"), v.encode());
     assertEquals(Long.toString(forged), v.getString("firstBrokenId"), v.encode());
+    putBack(List.of(forged), t0);
   }
 
   @Test
@@ -178,6 +206,7 @@ class AccessLogVerifyTest {
     List<Long> ids = rows(6);
     long a = ids.get(1);
     long b = ids.get(4);
+    keep(List.of(a, b));
     tamper("UPDATE access_log x SET request_id = y.request_id, details = y.details, chain_seq = y.chain_seq,"
       + " prev_hash = y.prev_hash, row_hash = y.row_hash FROM access_log y"
       + " WHERE (x.id, y.id) IN ((" + a + ", " + b + "), (" + b + ", " + a + "))");
@@ -185,6 +214,7 @@ class AccessLogVerifyTest {
     JsonObject v = verify(t0);
     assertFalse(v.getBoolean("intact"), v.encode());
     assertEquals(Long.toString(a), v.getString("firstBrokenId"), v.encode());
+    putBack(List.of(a, b), t0);
   }
 
   @Test
