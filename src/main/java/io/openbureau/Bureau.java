@@ -74,15 +74,17 @@ public final class Bureau {
   private Future<Void> startUp() {
     int instances = config.http().instances() > 0 ? config.http().instances()
       : Math.max(1, Runtime.getRuntime().availableProcessors());
+    // every section was validated with the core keys when the configuration was built (BureauConfig.from)
     return vertx.executeBlocking(() -> {
+        checkPortFree(config.http()); // before anything touches Postgres: a second process fails here, not after migrations
         io.openbureau.config.BusinessTime.configure(io.openbureau.config.BusinessTime.from(config));
-        io.openbureau.ageing.AgeingSettings.configure(config); // validated; furnishing ages late-arriving data with it
-        io.openbureau.reciprocity.ReciprocitySettings.from(config); // validated at start-up
-        io.openbureau.notifications.NotificationSettings.from(config); // validated at start-up
+        io.openbureau.ageing.AgeingSettings.configure(config); // furnishing ages late-arriving data with it
         io.openbureau.furnishing.CrashHook.arm(config); // a test hook: refused outside env test
         return TrustedIssuers.load(vertx, config.auth()); // fail fast on bad keys
       })
-      .compose(issuers -> Database.prepare(vertx, config.postgres()))
+      .compose(issuers -> probeRedis())
+      .compose(issuers -> Database.prepare(vertx, config.postgres())
+        .recover(e -> Future.failedFuture(new IllegalStateException(Dependencies.postgres(config.postgres(), e), e))))
       .compose(v -> withPool(pool -> PrivilegeCheck.run(pool, config)))
       .compose(v -> withPool(this::maintainPartitions))
       .compose(v -> vertx.executeBlocking(() -> ReceiptSigner.load(config.signing())))
@@ -101,6 +103,37 @@ public final class Bureau {
       .onSuccess(id -> LOG.info("OpenBureau listening on {}:{} ({} HTTP instances, env {})",
         config.http().host(), config.http().port(), instances, config.env()))
       .mapEmpty();
+  }
+
+  /**
+   * Fails when {@code http.host}:{@code http.port} cannot be bound (another process listens there),
+   * naming the port and the key. Port 0 (a random port) is always free.
+   */
+  static void checkPortFree(BureauConfig.Http http) {
+    if (http.port() == 0) {
+      return;
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new java.net.InetSocketAddress(http.host(), http.port()));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot listen on " + http.host() + ":" + http.port() + " (http.host, http.port): "
+        + (e instanceof java.net.BindException ? "the port is in use by another process (" + e.getMessage() + ")"
+        : String.valueOf(e.getMessage())) + "; set http.port (or PORT) to a free port");
+    }
+  }
+
+  /**
+   * Redis may be down at start-up (requests that need it answer 503 until it is back), but the log
+   * says so once, naming the endpoint and the key.
+   */
+  private Future<Void> probeRedis() {
+    RedisStore redis = RedisStore.create(vertx, config.redis());
+    return redis.ping()
+      .onFailure(e -> LOG.warn("{}; requests that need it answer 503 until it is reachable",
+        Dependencies.redis(config.redis(), e)))
+      .eventually(redis::close)
+      .otherwiseEmpty();
   }
 
   /** Followers and delivery of notifications (issue 14): each its own verticle and pool of 2, off the hot path. */
@@ -136,7 +169,9 @@ public final class Bureau {
   private Future<Void> seedDemo() {
     return vertx.executeBlocking(() -> Scorecard.load(Path.of(config.scorecardFile()))).compose(scorecard -> {
       RedisStore redis = RedisStore.create(vertx, config.redis());
-      return withPool(pool -> new DemoSeeder(config, pool, new ScoreStore(scorecard, redis, pool)).seed())
+      // the demo needs Redis: if it is not there, say which one
+      return redis.ping().recover(e -> Future.failedFuture(new IllegalStateException(Dependencies.redis(config.redis(), e), e)))
+        .compose(v -> withPool(pool -> new DemoSeeder(config, pool, new ScoreStore(scorecard, redis, pool)).seed()))
         .eventually(redis::close);
     });
   }

@@ -1,5 +1,7 @@
 package io.openbureau;
 
+import io.openbureau.cli.CliLogging;
+import io.openbureau.cli.ConfigCheckCommand;
 import io.openbureau.cli.MaintenanceCommand;
 import io.openbureau.cli.ImportCommand;
 import io.openbureau.cli.TokenCommand;
@@ -8,7 +10,6 @@ import io.openbureau.config.BureauConfig;
 import io.openbureau.config.ConfigException;
 import io.openbureau.config.ConfigLoader;
 import io.openbureau.demo.DemoSeeder;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,10 +39,20 @@ public final class Main {
       switch (command) {
         case "serve" -> serve(env, false);
         case "demo" -> serve(env, true);
-        case "token" -> System.out.println(TokenCommand.run(loadConfig(env), rest));
-        case "maintenance" -> System.out.println(MaintenanceCommand.run(loadConfig(env), rest));
+        case "token" -> {
+          CliLogging.toStderr();
+          System.out.println(TokenCommand.run(loadConfig(env), rest));
+        }
+        case "maintenance" -> {
+          CliLogging.toStderr();
+          System.out.println(MaintenanceCommand.run(loadConfig(env), rest));
+        }
         case "import" -> importFile(env, rest);
-        case "verify-proof" -> verifyProof(rest);
+        case "config" -> configCheck(env, rest);
+        case "verify-proof" -> {
+          CliLogging.toStderr();
+          verifyProof(rest);
+        }
         case "help", "--help", "-h" -> usage(0);
         default -> usage(2);
       }
@@ -71,34 +82,40 @@ public final class Main {
                                            check an inclusion proof (GET /v1/me/inquiries/{id}/proof)
                                            offline with the bureau's public keys; prints OK or
                                            FAILED: reason; exit 0 OK, 1 FAILED, 2 usage
+        config check                       print the effective configuration (secrets masked) and every
+                                           problem; exit 0 valid, 2 invalid
         import --member ID [--errors N] FILE.ndjson
                                            import a member's NDJSON furnishing file (same path as the
                                            batch endpoint); exit 0 all accepted, 1 lines rejected,
                                            3 could not run
-      configuration: config/application.yaml, BUREAU_CONFIG=overlay.yaml, BUREAU_* environment variables""");
+      configuration: config/application.yaml of BUREAU_HOME (default: the directory with config/ next to
+      the jar), BUREAU_CONFIG=overlay.yaml, BUREAU_<KEY> environment variables, PORT; log lines of the
+      CLI commands go to stderr, their results to stdout""");
     if (status != 0) {
       Runtime.getRuntime().halt(status);
     }
   }
 
   static BureauConfig loadConfig(Map<String, String> env) {
-    Vertx vertx = Vertx.vertx();
-    try {
-      return ConfigLoader.load(vertx, env.getOrDefault("BUREAU_BASE_CONFIG", ConfigLoader.DEFAULT_FILE), env)
-        .toCompletionStage().toCompletableFuture().join();
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof ConfigException ce) {
-        throw ce;
-      }
-      throw new ConfigException("cannot read configuration: " + e.getCause().getMessage());
-    } finally {
-      vertx.close();
-    }
+    return ConfigLoader.load(baseFile(env), env);
+  }
+
+  private static String baseFile(Map<String, String> env) {
+    return env.getOrDefault(ConfigLoader.BASE_VAR, ConfigLoader.DEFAULT_FILE);
+  }
+
+  private static void configCheck(Map<String, String> env, String[] args) {
+    CliLogging.toStderr();
+    int status = ConfigCheckCommand.run(baseFile(env), env, args, System.out, System.err);
+    System.out.flush();
+    System.exit(status);
   }
 
   private static void importFile(Map<String, String> env, String[] args) {
+    CliLogging.toStderr();
     BureauConfig config = loadConfig(env);
     Logging.configure(config.jsonLogging());
+    CliLogging.toStderr();
     int status = ImportCommand.run(config, args, System.out, System.err);
     System.out.flush();
     System.exit(status);

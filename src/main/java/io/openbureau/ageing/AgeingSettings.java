@@ -29,11 +29,6 @@ public record AgeingSettings(int negativeDataYears, int batchSize, int checkInte
   public static AgeingSettings from(BureauConfig config) {
     JsonObject section = config.section("ageing");
     Reader r = new Reader(new JsonObject().put("ageing", section));
-    for (String key : section.fieldNames()) {
-      if (!KEYS.contains(key)) {
-        r.problem("ageing." + key + " is not a known key; known: " + new TreeSet<>(KEYS));
-      }
-    }
     AgeingSettings s = new AgeingSettings(
       r.intIn("ageing.negativeDataYears", DEFAULTS.negativeDataYears(), 1, 30),
       r.intIn("ageing.batchSize", DEFAULTS.batchSize(), 1, 10_000),

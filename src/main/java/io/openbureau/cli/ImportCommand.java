@@ -80,8 +80,9 @@ public final class ImportCommand {
     io.openbureau.config.BusinessTime.configure(io.openbureau.config.BusinessTime.from(config));
     io.openbureau.ageing.AgeingSettings.configure(config);
     Path path = Path.of(file);
-    if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-      err.println("openbureau import: cannot read " + file);
+    String unreadable = unreadable(path);
+    if (unreadable != null) {
+      err.println("openbureau import: cannot read " + file + ": " + unreadable);
       return FAILED;
     }
     Vertx vertx = Vertx.vertx();
@@ -104,6 +105,20 @@ public final class ImportCommand {
       vertx.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> null)
         .join();
     }
+  }
+
+  /** Why a file cannot be imported ("no such file", "permission denied", "is a directory"), or null. */
+  static String unreadable(Path path) {
+    if (Files.isDirectory(path)) {
+      return "is a directory";
+    }
+    if (!Files.exists(path)) {
+      return "no such file";
+    }
+    if (!Files.isReadable(path)) {
+      return "permission denied";
+    }
+    return Files.isRegularFile(path) ? null : "not a regular file";
   }
 
   private static String value(String[] args, int i, String option) {

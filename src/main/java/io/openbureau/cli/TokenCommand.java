@@ -1,6 +1,7 @@
 package io.openbureau.cli;
 
 import io.openbureau.auth.Role;
+import io.openbureau.auth.Subjects;
 import io.openbureau.config.BureauConfig;
 import io.openbureau.config.ConfigException;
 import io.vertx.core.Vertx;
@@ -38,12 +39,35 @@ public final class TokenCommand {
     if (sub == null || sub.isBlank()) {
       throw new IllegalArgumentException("--sub is required (member id, national id, or officer id)");
     }
+    String refused = subjectProblem(role, sub);
+    if (refused != null) {
+      throw new IllegalArgumentException(refused);
+    }
+    if (ttl < 1 || ttl > 30 * 86_400) {
+      throw new IllegalArgumentException("--ttl must be between 1 and 2592000 seconds, got " + ttl);
+    }
     Vertx vertx = Vertx.vertx();
     try {
       return mint(vertx, config, role, sub, ttl);
     } finally {
       vertx.close();
     }
+  }
+
+  /**
+   * Why the server would refuse {@code sub} under {@code role} (the same rule as the server's,
+   * {@link Subjects}), or null. The value itself is not repeated: it may be a person's national id.
+   */
+  static String subjectProblem(String role, String sub) {
+    if (Subjects.validFor(role, sub)) {
+      return null;
+    }
+    String wanted = switch (role) {
+      case Role.BORROWER -> "a valid national id (17 digits and a check character, e.g. 11010519491231002X)";
+      case Role.COMPLIANCE -> "an officer id (letters, digits and . _ @ : -, at most 64 characters, not shaped like a national id)";
+      default -> "a member id (" + Subjects.MEMBER_ID.pattern() + ", not shaped like a national id)";
+    };
+    return "--sub is refused for --role " + role + ": the server accepts only " + wanted;
   }
 
   /** Signs with the development issuer's key; refused in production. */
@@ -60,8 +84,9 @@ public final class TokenCommand {
     String pem;
     try {
       pem = Files.readString(Path.of(keyFile));
-    } catch (Exception e) {
-      throw new ConfigException("cannot read auth.devSigningKeyPem " + keyFile);
+    } catch (java.io.IOException e) {
+      throw new ConfigException("auth.devSigningKeyPem: cannot read " + keyFile + ": "
+        + io.openbureau.config.ConfigLoader.reason(e));
     }
     JWTAuth auth = JWTAuth.create(vertx, new JWTAuthOptions()
       .addPubSecKey(new PubSecKeyOptions().setAlgorithm("ES256").setBuffer(pem)));

@@ -72,12 +72,6 @@ public record BureauConfig(
     public static final Sessions DEFAULTS = new Sessions(2000, 5000, 2000, 10_000, 10_000, 120_000, 120_000);
   }
 
-  /** The keys a {@code postgres} section may hold: a typo would otherwise silently fall back to a default. */
-  public static final Set<String> POSTGRES_KEYS = Set.of("host", "port", "database", "user", "password",
-    "migrationUser", "migrationPassword", "poolSize", "furnishingPoolSize", "createDatabase", "acquireTimeoutMillis",
-    "statementTimeoutMillis", "lockTimeoutMillis", "idleInTransactionTimeoutMillis", "idleSessionTimeoutMillis",
-    "complianceStatementTimeoutMillis", "complianceIdleInTransactionTimeoutMillis");
-
   /**
    * The {@code redis} section. {@code commandTimeoutMillis}: every command (and the wait for the
    * connection it goes over) fails with 503 naming redis past it, and the connection is dropped as
@@ -120,8 +114,10 @@ public record BureauConfig(
 
   /** The scorecard file (config/scorecard.yaml unless {@code scoring.scorecardFile} says otherwise). */
   public String scorecardFile() {
-    return section("scoring").getString("scorecardFile", "config/scorecard.yaml");
+    return section("scoring").getValue("scorecardFile") instanceof String f ? f : DEFAULT_SCORECARD;
   }
+
+  public static final String DEFAULT_SCORECARD = "config/scorecard.yaml";
 
   public boolean production() {
     return "production".equals(env);
@@ -129,12 +125,34 @@ public record BureauConfig(
 
   /** A feature's own section ({@code inquiry}, {@code consent}, ...), empty when absent. */
   public JsonObject section(String name) {
-    JsonObject s = raw.getJsonObject(name);
-    return s == null ? new JsonObject() : s;
+    return raw.getValue(name) instanceof JsonObject s ? s : new JsonObject();
   }
 
-  /** Builds and validates; every problem is collected and reported at once, naming its key. */
+  /**
+   * Builds and validates the core keys and every feature section ({@link ConfigSections}); refuses
+   * keys no code reads ({@link ConfigSchema}). Every problem is collected and reported at once,
+   * naming its key.
+   */
   public static BureauConfig from(JsonObject json) {
+    return from(json, List.of());
+  }
+
+  /** As {@link #from(JsonObject)}, reporting {@code earlier} problems (the environment's) with the rest. */
+  public static BureauConfig from(JsonObject json, List<String> earlier) {
+    List<String> problems = new ArrayList<>(earlier);
+    problems.addAll(ConfigSchema.get().unknownKeys(json));
+    BureauConfig config = read(json, problems, true);
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return config;
+  }
+
+  /**
+   * Reads everything, adding problems to {@code problems}. Also run once over an empty tree with
+   * {@code strict} false: what it reads then is the schema ({@link ConfigSchema}).
+   */
+  static BureauConfig read(JsonObject json, List<String> problems, boolean strict) {
     Reader r = new Reader(json);
     String env = r.string("env", "development");
     if (!ENVS.contains(env)) {
@@ -161,7 +179,6 @@ public record BureauConfig(
       // holding a connection: they get a pool of their own, so they can never take the inquiry
       // path's connections (fills), whatever a large batch holds
       r.intIn("postgres.furnishingPoolSize", Postgres.DEFAULT_FURNISHING_POOL_SIZE, 1, 512));
-    unknownKeys(r, json, "postgres", POSTGRES_KEYS);
     Redis redis = new Redis(
       r.stringList("redis.endpoints", List.of("redis://127.0.0.1:6379")),
       r.oneOf("redis.mode", "standalone", Set.of("standalone", "cluster")),
@@ -173,6 +190,12 @@ public record BureauConfig(
       r.longIn("redis.maxTtlSeconds", 7L * 86_400, 1, 365L * 86_400));
     if (redis.endpoints().isEmpty()) {
       r.problem("redis.endpoints must list at least one redis:// endpoint");
+    }
+    for (int i = 0; i < redis.endpoints().size(); i++) {
+      String problem = redisEndpointProblem(redis.endpoints().get(i));
+      if (problem != null) {
+        r.problem("redis.endpoints[" + i + "] " + problem + ", got '" + redis.endpoints().get(i) + "'");
+      }
     }
     if (redis.maxTtlSeconds() < redis.negativeTtlSeconds()) {
       r.problem("redis.maxTtlSeconds must be at least redis.negativeTtlSeconds");
@@ -188,7 +211,7 @@ public record BureauConfig(
       r.required("auth.audience", "openbureau"),
       r.intIn("auth.clockSkewSeconds", 30, 0, 30),
       r.intIn("auth.tokenCacheSize", 10000, 0, 10_000_000),
-      issuers(r, json, env),
+      issuers(r, env),
       r.string("auth.devSigningKeyPem", null));
     Signing signing = new Signing(
       r.required("signing.keyId", null),
@@ -199,9 +222,39 @@ public record BureauConfig(
     if ("production".equals(env) && signing.development()) {
       r.problem("signing: the development signing key may not be used with env: production");
     }
-    r.throwIfProblems();
-    return new BureauConfig(env, http, pg, redis, identity, auth, signing,
+    r.string("scoring.scorecardFile", DEFAULT_SCORECARD);
+    BureauConfig config = new BureauConfig(env, http, pg, redis, identity, auth, signing,
       r.bool("logging.json", false), r.bool("demo.seed", false), json);
+    problems.addAll(r.problems());
+    for (var section : ConfigSections.all()) {
+      try {
+        section.apply(config);
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
+      } catch (RuntimeException e) {
+        if (strict) {
+          problems.add("a configuration section could not be read: " + e);
+        }
+      }
+    }
+    return config;
+  }
+
+  /** Why a {@code redis.endpoints} entry is not usable, or null. */
+  static String redisEndpointProblem(String endpoint) {
+    String shape = "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379";
+    try {
+      java.net.URI u = new java.net.URI(endpoint);
+      if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme())) {
+        return shape;
+      }
+      if (u.getHost() == null || u.getHost().isBlank()) {
+        return shape + " (no host)";
+      }
+      return null;
+    } catch (java.net.URISyntaxException e) {
+      return shape;
+    }
   }
 
   private static Sessions sessions(Reader r) {
@@ -221,27 +274,10 @@ public record BureauConfig(
     return s;
   }
 
-  private static void unknownKeys(Reader r, JsonObject json, String section, Set<String> known) {
-    if (json.getValue(section) instanceof JsonObject o) {
-      for (String key : o.fieldNames()) {
-        if (!known.contains(key)) {
-          r.problem(section + "." + key + " is not a known key; known: " + new java.util.TreeSet<>(known));
-        }
-      }
-    }
-  }
-
   /** {@code signing.previousPublicKeys}: a list of {@code {keyId, publicKeyPem}} (the PEM file is read at start-up). */
   private static List<PreviousKey> previousKeys(Reader r, JsonObject json) {
-    Object v = json.getJsonObject("signing", new JsonObject()).getValue("previousPublicKeys");
-    if (v == null) {
-      return List.of();
-    }
-    if (!(v instanceof JsonArray arr)) {
-      r.problem("signing.previousPublicKeys must be a list of {keyId, publicKeyPem}");
-      return List.of();
-    }
-    String current = json.getJsonObject("signing", new JsonObject()).getString("keyId");
+    JsonArray arr = r.mappings("signing.previousPublicKeys", Set.of("keyId", "publicKeyPem"));
+    String current = r.value("signing.keyId") instanceof String kid ? kid : null;
     List<PreviousKey> keys = new ArrayList<>();
     Set<String> seen = new java.util.HashSet<>();
     for (int i = 0; i < arr.size(); i++) {
@@ -260,8 +296,11 @@ public record BureauConfig(
     return List.copyOf(keys);
   }
 
-  private static List<Issuer> issuers(Reader r, JsonObject json, String env) {
-    JsonArray arr = json.getJsonObject("auth", new JsonObject()).getJsonArray("issuers", new JsonArray());
+  /** The keys an {@code auth.issuers} item may hold. */
+  public static final Set<String> ISSUER_KEYS = Set.of("issuer", "publicKeyPem", "jwks", "roles", "development");
+
+  private static List<Issuer> issuers(Reader r, String env) {
+    JsonArray arr = r.mappings("auth.issuers", ISSUER_KEYS);
     List<Issuer> issuers = new ArrayList<>();
     if (arr.isEmpty()) {
       r.problem("auth.issuers must list at least one trusted token issuer");

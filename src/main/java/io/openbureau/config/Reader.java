@@ -32,6 +32,7 @@ public final class Reader {
   }
 
   public String string(String path, String dflt) {
+    ConfigSchema.declare(path, ConfigSchema.Type.TEXT, dflt);
     Object v = value(path);
     if (v == null) {
       return dflt;
@@ -60,6 +61,7 @@ public final class Reader {
   }
 
   public long longIn(String path, long dflt, long min, long max) {
+    ConfigSchema.declare(path, ConfigSchema.Type.WHOLE, dflt);
     Object v = value(path);
     long n;
     if (v == null) {
@@ -83,6 +85,7 @@ public final class Reader {
   }
 
   public double doubleIn(String path, double dflt, double min, double max) {
+    ConfigSchema.declare(path, ConfigSchema.Type.NUMBER, dflt);
     Object v = value(path);
     double d;
     if (v == null) {
@@ -100,6 +103,7 @@ public final class Reader {
   }
 
   public boolean bool(String path, boolean dflt) {
+    ConfigSchema.declare(path, ConfigSchema.Type.BOOLEAN, dflt);
     Object v = value(path);
     if (v == null) {
       return dflt;
@@ -112,6 +116,7 @@ public final class Reader {
   }
 
   public List<String> stringList(String path, List<String> dflt) {
+    ConfigSchema.declare(path, ConfigSchema.Type.LIST, dflt);
     Object v = value(path);
     if (v == null) {
       return dflt;
@@ -130,9 +135,30 @@ public final class Reader {
     return List.copyOf(out);
   }
 
+  /**
+   * A list of mappings ({@code auth.issuers}) whose items may hold only {@code itemKeys}; empty
+   * when absent, a problem when it is not a list.
+   */
+  public JsonArray mappings(String path, Set<String> itemKeys) {
+    ConfigSchema.declareItems(path, itemKeys);
+    Object v = value(path);
+    if (v == null) {
+      return new JsonArray();
+    }
+    if (!(v instanceof JsonArray arr)) {
+      problem(path + " must be a list of mappings");
+      return new JsonArray();
+    }
+    return arr;
+  }
+
+  public List<String> problems() {
+    return List.copyOf(problems);
+  }
+
   public void throwIfProblems() {
     if (!problems.isEmpty()) {
-      throw new ConfigException("invalid configuration:\n  - " + String.join("\n  - ", problems));
+      throw new ConfigException(problems);
     }
   }
 }

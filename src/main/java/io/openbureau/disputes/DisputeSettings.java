@@ -22,11 +22,6 @@ public record DisputeSettings(int answerDays, int overdueCheckSeconds, int overd
   public static DisputeSettings from(BureauConfig config) {
     JsonObject section = config.section("disputes");
     Reader r = new Reader(new JsonObject().put("disputes", section));
-    for (String key : section.fieldNames()) {
-      if (!KEYS.contains(key)) {
-        r.problem("disputes." + key + " is not a known key; known: " + new TreeSet<>(KEYS));
-      }
-    }
     DisputeSettings s = new DisputeSettings(
       r.intIn("disputes.answerDays", 20, 1, 365),
       r.intIn("disputes.overdueCheckSeconds", 60, 1, 86_400),

@@ -43,14 +43,8 @@ public record NotificationSettings(boolean enabled, int pollMillis, int batchSiz
   public static NotificationSettings from(BureauConfig config) {
     JsonObject section = config.section("notifications");
     Reader r = new Reader(new JsonObject().put("notifications", section));
-    strict(r, "notifications", section, KEYS);
-    if (section.getValue("webhook") instanceof JsonObject w) {
-      strict(r, "notifications.webhook", w, WEBHOOK_KEYS);
-    }
-    if (section.getValue("delivery") instanceof JsonObject d) {
-      strict(r, "notifications.delivery", d, DELIVERY_KEYS);
-    }
-    int commitTimeout = config.section("audit").getInteger("commitTimeoutMillis", 2000);
+    // read (and range-checked) by AuditSettings; here only compared with
+    int commitTimeout = config.section("audit").getValue("commitTimeoutMillis") instanceof Number n ? n.intValue() : 2000;
     NotificationSettings s = new NotificationSettings(
       r.bool("notifications.enabled", true),
       r.intIn("notifications.pollMillis", 1000, 50, 5000),
@@ -93,13 +87,6 @@ public record NotificationSettings(boolean enabled, int pollMillis, int batchSiz
     return s;
   }
 
-  private static void strict(Reader r, String at, JsonObject section, Set<String> known) {
-    for (String key : section.fieldNames()) {
-      if (!known.contains(key)) {
-        r.problem(at + "." + key + " is not a known key; known: " + new TreeSet<>(known));
-      }
-    }
-  }
 
   public boolean gateway() {
     return !webhookUrl.isEmpty();

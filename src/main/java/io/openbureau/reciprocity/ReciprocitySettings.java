@@ -23,11 +23,6 @@ public record ReciprocitySettings(boolean enabled, int windowDays, int cacheSeco
   public static ReciprocitySettings from(BureauConfig config) {
     JsonObject section = config.section("reciprocity");
     Reader r = new Reader(new JsonObject().put("reciprocity", section));
-    for (String key : section.fieldNames()) {
-      if (!KEYS.contains(key)) {
-        r.problem("reciprocity." + key + " is not a known key; known: " + new TreeSet<>(KEYS));
-      }
-    }
     ReciprocitySettings s = new ReciprocitySettings(
       r.bool("reciprocity.enabled", DEFAULTS.enabled()),
       r.intIn("reciprocity.windowDays", DEFAULTS.windowDays(), 1, 3650),

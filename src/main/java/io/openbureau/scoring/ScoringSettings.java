@@ -34,14 +34,6 @@ public record ScoringSettings(long intervalMillis, int batchSize, long graceMill
   public static ScoringSettings from(BureauConfig config) {
     JsonObject section = config.section("scoring");
     Reader r = new Reader(new JsonObject().put("scoring", section));
-    // the new subsection is strict: a misspelt key would silently leave a default in force
-    if (section.getValue("refresh") instanceof JsonObject refresh) {
-      for (String key : refresh.fieldNames()) {
-        if (!REFRESH_KEYS.contains(key)) {
-          r.problem("scoring.refresh." + key + " is not a known key; known: " + new java.util.TreeSet<>(REFRESH_KEYS));
-        }
-      }
-    }
     ScoringSettings s = new ScoringSettings(
       r.longIn("scoring.republish.intervalMillis", 1000, 50, 3_600_000),
       r.intIn("scoring.republish.batchSize", 1000, 1, 20_000),
