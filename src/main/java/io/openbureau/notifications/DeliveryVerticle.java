@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,7 @@ public final class DeliveryVerticle extends VerticleBase {
   private Counter failedAttempts;
   private Pool pool;
   private HttpClient client;
+  private TargetGuard guard;
   private long timer = -1;
   private long backlogTimer = -1;
   private int inFlight;
@@ -63,8 +65,10 @@ public final class DeliveryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = Database.pool(vertx, config.postgres(), 2);
+    guard = new TargetGuard(vertx, settings.allowPrivateTargets(), settings.hostsFile());
+    // forceSni: the SNI name is the URL's host even though the connection goes to a checked address
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(settings.requestTimeoutMillis())
-        .setKeepAlive(true).setMaxRedirects(0),
+        .setKeepAlive(true).setMaxRedirects(0).setForceSni(true),
       new PoolOptions().setHttp1MaxSize(settings.concurrency()).setMaxWaitQueueSize(settings.concurrency()));
     // no person, no member in any label: the backlog as a whole
     Gauge.builder("bureau.notifications.pending", pending, AtomicLong::get)
@@ -74,7 +78,8 @@ public final class DeliveryVerticle extends VerticleBase {
     delivered = Counter.builder("bureau.notifications.delivered").register(registry);
     failedAttempts = Counter.builder("bureau.notifications.failed.attempts").register(registry);
     timer = vertx.setPeriodic(settings.pollMillis(), settings.pollMillis(), id -> claim());
-    backlogTimer = vertx.setPeriodic(Math.max(1000, settings.pollMillis()), id -> NotificationRepository.backlog(pool)
+    // the backlog is counted every 10 s, not every poll: a large backlog is a large count
+    backlogTimer = vertx.setPeriodic(Math.min(10_000, 10L * settings.pollMillis()), id -> NotificationRepository.backlog(pool)
       .onSuccess(b -> {
         pending.set((long) b[0]);
         oldestSeconds.set((long) b[1]);
@@ -104,6 +109,8 @@ public final class DeliveryVerticle extends VerticleBase {
           if (done.failed()) {
             // the lease runs out and it is sent again, same id
             trouble.failed(done.cause());
+          } else if (taken.size() == room) {
+            claim(); // a slot is free and more was waiting: take the next at once, not at the next poll
           }
         });
       }
@@ -113,7 +120,13 @@ public final class DeliveryVerticle extends VerticleBase {
     });
   }
 
-  /** The POST; succeeds with the status code, fails on anything else (refused, closed, timed out). */
+  /**
+   * The POST; succeeds with the status code, fails on anything else (refused, closed, timed out).
+   * A member's URL is resolved and checked again first ({@link TargetGuard#target}): a name that
+   * now points at a loopback, link-local, private or metadata address is a failed attempt (retried
+   * later, checked again), never called; else the request goes to the address checked, with the
+   * URL's host as Host header and TLS SNI. The gateway is the operator's own URL, called as is.
+   */
   private Future<Integer> send(NotificationRepository.Taken t) {
     String url = t.memberId() == null ? settings.webhookUrl() : t.url();
     String secret = t.memberId() == null ? settings.webhookSecret() : t.secret();
@@ -121,15 +134,34 @@ public final class DeliveryVerticle extends VerticleBase {
       return Future.failedFuture(new Gone());
     }
     byte[] body = t.body().getBytes(StandardCharsets.UTF_8);
-    RequestOptions options;
+    String signature;
     try {
-      options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url).setFollowRedirects(false)
-        .setIdleTimeout(settings.requestTimeoutMillis())
-        .putHeader("Content-Type", "application/json")
-        .putHeader(Signatures.HEADER, Signatures.sign(secret, body));
+      signature = Signatures.sign(secret, body);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    if (t.memberId() == null) {
+      RequestOptions options;
+      try {
+        options = new RequestOptions().setAbsoluteURI(url);
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+      return post(options, body, signature);
+    }
+    return guard.target(url)
+      .recover(e -> Future.failedFuture(e instanceof TargetGuard.Refused
+        ? new TargetGuard.Refused("refused at delivery: the webhook's host " + e.getMessage()) : e))
+      .compose(target -> post(new RequestOptions()
+        .setServer(SocketAddress.inetSocketAddress(target.port(), target.address().getHostAddress()))
+        .setHost(target.host()).setPort(target.port()).setSsl(target.ssl()).setURI(target.requestUri()),
+        body, signature));
+  }
+
+  private Future<Integer> post(RequestOptions options, byte[] body, String signature) {
+    options.setMethod(HttpMethod.POST).setFollowRedirects(false).setIdleTimeout(settings.requestTimeoutMillis())
+      .putHeader("Content-Type", "application/json")
+      .putHeader(Signatures.HEADER, signature);
     Promise<Integer> answer = Promise.promise();
     HttpClientRequest[] request = new HttpClientRequest[1];
     long deadline = vertx.setTimer(settings.requestTimeoutMillis(), id -> {

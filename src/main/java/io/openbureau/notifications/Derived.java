@@ -17,9 +17,9 @@ record Derived(String source, long sourceId, byte[] borrowerKey, String kind, In
     at = at.truncatedTo(java.time.temporal.ChronoUnit.MICROS); // as Postgres keeps it: inbox and payload agree
   }
 
-  /** The gateway's body: {id, borrowerKey (hex), kind, message, at, lenderId?, details}. */
-  String gatewayBody(long id) {
-    JsonObject b = new JsonObject().put("id", Long.toString(id)).put("borrowerKey", BorrowerKeys.hex(borrowerKey))
+  /** The gateway's body (id null: an empty id, put in by the INSERT that knows it): {id, borrowerKey (hex), kind, message, at, lenderId?, details}. */
+  String gatewayBody(Long id) {
+    JsonObject b = new JsonObject().put("id", id == null ? "" : Long.toString(id)).put("borrowerKey", BorrowerKeys.hex(borrowerKey))
       .put("kind", kind).put("message", message).put("at", at.toString());
     if (lenderId != null) {
       b.put("lenderId", lenderId);
@@ -28,8 +28,8 @@ record Derived(String source, long sourceId, byte[] borrowerKey, String kind, In
   }
 
   /** The member's body: {id, event, at, ...} (no person in it: the member knows its own account). */
-  String memberBody(long id) {
-    JsonObject b = new JsonObject().put("id", Long.toString(id)).put("event", memberEvent.getString("event"))
+  String memberBody(Long id) {
+    JsonObject b = new JsonObject().put("id", id == null ? "" : Long.toString(id)).put("event", memberEvent.getString("event"))
       .put("at", at.toString());
     memberEvent.forEach(e -> {
       if (!"event".equals(e.getKey())) {

@@ -10,8 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Derives notifications from what the bureau recorded ({@link Followers}), one per process, on
- * its own pool of 2 connections: every {@code notifications.pollMillis} a pass over every source
- * (at once again while a source has more than a batch waiting), and every
+ * its own pool of 1 connection: every {@code notifications.pollMillis} a pass over every source in
+ * one transaction (at once again while a source fills its batch: under load the passes come back
+ * to back with full batches of {@code notifications.batchSize}, idle they cost one poll), and every
  * {@code notifications.expiryScanMillis} the scan of consents about to end.
  */
 public final class FollowerVerticle extends VerticleBase {
@@ -34,7 +35,7 @@ public final class FollowerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    pool = Database.pool(vertx, config.postgres(), 2);
+    pool = Database.pool(vertx, config.postgres(), 1); // one pass at a time: one connection
     followers = new Followers(pool, settings);
     timer = vertx.setPeriodic(settings.pollMillis(), settings.pollMillis(), id -> pass());
     return Future.succeededFuture();

@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * One pass over every source (see package-info for why each step is safe to kill): each source
- * in its own transaction, its cursor row locked (SKIP LOCKED: a source another instance is
- * following is skipped this pass). Answers whether some source had more than one batch waiting.
+ * One pass over every source (see package-info for why each step is safe to kill): one
+ * transaction, each source's cursor row locked (SKIP LOCKED: a source another instance is
+ * following is skipped this pass), its rows scanned, its notifications and their deliveries
+ * inserted by one statement, its cursor moved. Answers whether some source had a full batch.
  */
 final class Followers {
   private final Pool pool;
@@ -39,44 +40,58 @@ final class Followers {
     this.settings = settings;
   }
 
-  /** Every source once; true when one of them filled its batch (call again at once). */
+  /**
+   * Every source once, in one transaction (one commit per pass, whatever the number of sources);
+   * true when one of them filled its batch (call again at once).
+   */
   Future<Boolean> pass() {
-    Future<Boolean> chain = pool.withTransaction(this::accessLog);
-    for (SeqSource s : SEQ_SOURCES) {
-      chain = chain.compose(more -> pool.withTransaction(tx -> sequence(tx, s)).map(m -> more || m));
-    }
-    return chain;
+    return pool.withTransaction(tx -> {
+      Future<Boolean> chain = accessLog(tx);
+      for (SeqSource s : SEQ_SOURCES) {
+        chain = chain.compose(more -> sequence(tx, s).map(m -> more || m));
+      }
+      return chain;
+    });
   }
 
   /**
-   * The access log, by time: ids come in blocks per writer, so a lower id may commit after a
-   * higher one; but every row commits within audit.commitTimeoutMillis of its {@code at} (the
-   * writer's commit check refuses later), so re-reading from the newest time seen less the overlap
-   * sees every row, and the NOT EXISTS in the scan skips what is already derived.
+   * The access log, by {@code (at, id)} up to the settled horizon, each row read once. Ids come in
+   * blocks per writer, so a lower id may commit after a higher one, and a reserved id may never be
+   * used: an id cursor would wait on gaps that never close. But every row commits within
+   * audit.commitTimeoutMillis of its {@code at} (the writer's database-side commit check refuses
+   * later), so once the database's clock is {@code notifications.accessLogSettleMillis} past a time,
+   * no row at or before it can still appear: the scan reads only rows after the cursor and at or
+   * before that horizon, and the cursor moves to the last row read (a full batch) or to the horizon.
    */
   private Future<Boolean> accessLog(SqlClient tx) {
     return NotificationRepository.lock(tx, NotificationRepository.ACCESS_LOG).compose(c -> {
       if (c == null) {
         return Future.succeededFuture(false);
       }
-      Instant safeAt = c.safeAt() == null ? Instant.EPOCH : c.safeAt();
-      Instant from = safeAt.minusMillis(settings.accessLogOverlapMillis());
+      Instant afterAt = c.safeAt() == null ? Instant.EPOCH : c.safeAt();
+      long afterId = c.safePos();
+      Instant horizon = c.now().minusMillis(settings.accessLogSettleMillis());
+      if (!horizon.isAfter(afterAt)) {
+        return Future.succeededFuture(false); // nothing settled since the cursor: no write at all
+      }
       return NotificationRepository.scan(tx, NotificationRepository.SCAN_ACCESS_LOG,
-          NotificationRepository.accessLogArgs(from, settings.batchSize()))
+          NotificationRepository.accessLogArgs(afterAt, afterId, horizon, settings.batchSize()))
         .compose(rows -> {
-          List<Derived> derived = new ArrayList<>();
-          Instant newest = safeAt;
+          List<Derived> derived = new ArrayList<>(rows.size());
+          Instant lastAt = null;
+          long lastId = 0;
           for (Row r : rows) {
-            Derived d = Messages.fromAccessLog(r);
-            derived.add(d);
-            if (d.at().isAfter(newest)) {
-              newest = d.at();
-            }
+            derived.add(Messages.fromAccessLog(r));
+            lastAt = r.getOffsetDateTime("at").toInstant();
+            lastId = r.getLong("id");
           }
-          Instant saved = newest;
+          boolean full = rows.size() >= settings.batchSize();
+          // a full batch: up to its last row; else everything up to the horizon is read
+          Instant savedAt = full ? lastAt : horizon;
+          long savedId = full ? lastId : Long.MAX_VALUE;
           return NotificationRepository.store(tx, derived, settings.gateway())
-            .compose(n -> NotificationRepository.save(tx, NotificationRepository.ACCESS_LOG, 0, saved, null, null))
-            .map(v -> rows.size() >= settings.batchSize());
+            .compose(n -> NotificationRepository.save(tx, NotificationRepository.ACCESS_LOG, savedId, savedAt, null, null))
+            .map(v -> full);
         });
     });
   }

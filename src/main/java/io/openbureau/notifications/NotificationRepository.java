@@ -35,7 +35,7 @@ public final class NotificationRepository {
   // ---- follower positions: the row is locked for the whole pass (one follower per source at a time)
 
   static final String LOCK_CURSOR = """
-    SELECT safe_pos, safe_at, mark_pos, mark_xmax,
+    SELECT safe_pos, safe_at, mark_pos, mark_xmax, clock_timestamp() AS now,
       pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
       pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
     FROM notification_cursors WHERE source = $1 FOR UPDATE SKIP LOCKED""";
@@ -46,12 +46,14 @@ public final class NotificationRepository {
   // ---- the sources. Each scan selects only rows that make a notification, and not yet made:
   // a re-read (after a crash, or of the overlap) costs a probe of the unique index, never a duplicate
 
+  // the access log, by (at, id) after the cursor and up to the settled horizon ($3): every row at or
+  // before it is committed or never will be, so each row is read once, no re-read, no NOT EXISTS
   static final String SCAN_ACCESS_LOG = """
     SELECT a.id, a.at, a.action, a.lender_id, a.borrower_key, a.purpose, a.scope, a.decision, a.reason, a.details
     FROM access_log a
-    WHERE a.at > $1 AND a.action = ANY($2) AND a.borrower_key IS NOT NULL AND a.decision IN ('GRANTED', 'DENIED')
-      AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.source = 'access_log' AND n.source_id = a.id)
-    ORDER BY a.at, a.id LIMIT $3""";
+    WHERE a.at >= $1 AND (a.at > $1 OR a.id > $2) AND a.at <= $3
+      AND a.action = ANY($4) AND a.borrower_key IS NOT NULL AND a.decision IN ('GRANTED', 'DENIED')
+    ORDER BY a.at, a.id LIMIT $5""";
   static final String SCAN_CONSENT_GRANTED = """
     SELECT c.granted_seq AS seq, c.id, c.borrower_key, c.lender_id, c.purpose, c.scope, c.granted_at AS at, c.expires_at
     FROM consents c
@@ -91,21 +93,29 @@ public final class NotificationRepository {
 
   // ---- storing what was derived, and its deliveries, in the follower's transaction
 
+  // one statement: the notifications, and the deliveries of those that are new (a body is built with
+  // an empty id, "{\"id\":\"\",...", and gets the notification's id here), counted
   static final String INSERT = """
-    INSERT INTO notifications (borrower_key, kind, at, message, lender_id, details, source, source_id)
-    SELECT u.k, u.kind, u.at, u.msg, u.lender, u.det::jsonb, u.src, u.sid
-    FROM unnest($1::bytea[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
-      $8::bigint[]) AS u(k, kind, at, msg, lender, det, src, sid)
-    ON CONFLICT (source, source_id) DO NOTHING
-    RETURNING id, source, source_id""";
-  // a member's events are only kept while it has a webhook (nothing waits for a member that has none)
-  static final String INSERT_DELIVERIES = """
-    INSERT INTO webhook_deliveries (member_id, notification_id, ordering_key, body)
-    SELECT u.member_id, u.nid, u.ordering_key, u.body
-    FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(member_id, nid, ordering_key, body)
-    WHERE u.member_id IS NULL
-      OR EXISTS (SELECT 1 FROM member_webhooks w WHERE w.member_id = u.member_id AND w.deleted_at IS NULL)
-    ON CONFLICT DO NOTHING""";
+    WITH n AS (
+      INSERT INTO notifications (borrower_key, kind, at, message, lender_id, details, source, source_id)
+      SELECT u.k, u.kind, u.at, u.msg, u.lender, u.det::jsonb, u.src, u.sid
+      FROM unnest($1::bytea[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::bigint[]) AS u(k, kind, at, msg, lender, det, src, sid)
+      ON CONFLICT (source, source_id) DO NOTHING
+      RETURNING id, source, source_id),
+    d AS (
+      INSERT INTO webhook_deliveries (member_id, notification_id, ordering_key, body)
+      SELECT u.member_id, n.id, u.ordering_key, '{"id":"' || n.id::text || substr(u.body, 8)
+      FROM unnest($9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[])
+        AS u(src, sid, member_id, ordering_key, body)
+      JOIN n ON n.source = u.src AND n.source_id = u.sid
+      WHERE u.member_id IS NULL
+        OR EXISTS (SELECT 1 FROM member_webhooks w WHERE w.member_id = u.member_id AND w.deleted_at IS NULL)
+      ON CONFLICT DO NOTHING
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM n) AS fresh, (SELECT count(*) FROM d) AS deliveries""";
+  /** What every body starts with before its id is put in (see INSERT). */
+  static final String EMPTY_ID_PREFIX = "{\"id\":\"\"";
 
   // ---- the inbox
 
@@ -153,15 +163,18 @@ public final class NotificationRepository {
   static final String DROPPED = """
     UPDATE webhook_deliveries SET dropped_at = now(), lease_until = NULL, last_error = 'member webhook removed'
     WHERE id = $1 AND lease_owner = $2""";
+  // index-only over the partial "due" index; the oldest by its id (ids are drawn in creation order)
   static final String BACKLOG = """
-    SELECT count(*) AS pending, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
-    FROM webhook_deliveries WHERE delivered_at IS NULL AND dropped_at IS NULL""";
+    WITH p AS (SELECT count(*) AS pending, min(id) AS first FROM webhook_deliveries
+      WHERE delivered_at IS NULL AND dropped_at IS NULL)
+    SELECT p.pending, coalesce((SELECT extract(epoch FROM now() - w.created_at) FROM webhook_deliveries w
+      WHERE w.id = p.first), 0)::float8 AS oldest FROM p""";
 
   private NotificationRepository() {
   }
 
   /** A follower's durable position and this pass' snapshot horizon (xmin, xmax as 64-bit xids). */
-  record Cursor(long safePos, Instant safeAt, Long markPos, Long markXmax, long xmin, long xmax) {
+  record Cursor(long safePos, Instant safeAt, Long markPos, Long markXmax, long xmin, long xmax, Instant now) {
   }
 
   static Future<Cursor> lock(SqlClient tx, String source) {
@@ -171,7 +184,8 @@ public final class NotificationRepository {
       }
       Row r = rows.iterator().next();
       return new Cursor(r.getLong("safe_pos"), Messages.instant(r.getOffsetDateTime("safe_at")), r.getLong("mark_pos"),
-        r.getLong("mark_xmax"), r.getLong("xmin"), r.getLong("xmax"));
+        r.getLong("mark_xmax"), r.getLong("xmin"), r.getLong("xmax"),
+        Messages.instant(r.getOffsetDateTime("now")));
     });
   }
 
@@ -188,8 +202,9 @@ public final class NotificationRepository {
     return tx.query(sql).execute().map(rows -> rows.iterator().next().getLong(0));
   }
 
-  static Tuple accessLogArgs(Instant from, int limit) {
-    return Tuple.of(from.atOffset(ZoneOffset.UTC), ACCESS_LOG_ACTIONS, limit);
+  static Tuple accessLogArgs(Instant afterAt, long afterId, Instant horizon, int limit) {
+    return Tuple.of(afterAt.atOffset(ZoneOffset.UTC), afterId, horizon.atOffset(ZoneOffset.UTC), ACCESS_LOG_ACTIONS,
+      limit);
   }
 
   /**
@@ -209,7 +224,11 @@ public final class NotificationRepository {
     String[] details = new String[n];
     String[] sources = new String[n];
     Long[] ids = new Long[n];
-    Map<String, Derived> bySource = new HashMap<>();
+    List<String> dSources = new ArrayList<>();
+    List<Long> dIds = new ArrayList<>();
+    List<String> members = new ArrayList<>();
+    List<String> order = new ArrayList<>();
+    List<String> bodies = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Derived d = derived.get(i);
       keys[i] = Buffer.buffer(d.borrowerKey());
@@ -220,38 +239,32 @@ public final class NotificationRepository {
       details[i] = d.details().encode();
       sources[i] = d.source();
       ids[i] = d.sourceId();
-      bySource.put(d.source() + ":" + d.sourceId(), d);
+      if (gateway) {
+        dSources.add(d.source());
+        dIds.add(d.sourceId());
+        members.add(null);
+        order.add(io.openbureau.identity.BorrowerKeys.hex(d.borrowerKey()));
+        bodies.add(withEmptyId(d.gatewayBody(null)));
+      }
+      if (d.memberEvent() != null && d.lenderId() != null) {
+        dSources.add(d.source());
+        dIds.add(d.sourceId());
+        members.add(d.lenderId());
+        order.add(d.lenderId());
+        bodies.add(withEmptyId(d.memberBody(null)));
+      }
     }
-    return tx.preparedQuery(INSERT).execute(Tuple.of(keys, kinds, ats, messages, lenders, details, sources, ids))
-      .compose(inserted -> {
-        List<String> members = new ArrayList<>();
-        List<Long> nids = new ArrayList<>();
-        List<String> order = new ArrayList<>();
-        List<String> bodies = new ArrayList<>();
-        for (Row r : inserted) {
-          long nid = r.getLong("id");
-          Derived d = bySource.get(r.getString("source") + ":" + r.getLong("source_id"));
-          if (gateway) {
-            members.add(null);
-            nids.add(nid);
-            order.add(io.openbureau.identity.BorrowerKeys.hex(d.borrowerKey()));
-            bodies.add(d.gatewayBody(nid));
-          }
-          if (d.memberEvent() != null && d.lenderId() != null) {
-            members.add(d.lenderId());
-            nids.add(nid);
-            order.add(d.lenderId());
-            bodies.add(d.memberBody(nid));
-          }
-        }
-        int fresh = inserted.rowCount();
-        if (members.isEmpty()) {
-          return Future.succeededFuture(fresh);
-        }
-        return tx.preparedQuery(INSERT_DELIVERIES).execute(Tuple.of(members.toArray(String[]::new),
-            nids.toArray(Long[]::new), order.toArray(String[]::new), bodies.toArray(String[]::new)))
-          .map(fresh);
-      });
+    return tx.preparedQuery(INSERT).execute(Tuple.of(keys, kinds, ats, messages, lenders, details, sources, ids,
+        dSources.toArray(String[]::new), dIds.toArray(Long[]::new), members.toArray(String[]::new),
+        order.toArray(String[]::new), bodies.toArray(String[]::new)))
+      .map(rows -> rows.iterator().next().getLong("fresh").intValue());
+  }
+
+  private static String withEmptyId(String body) {
+    if (!body.startsWith(EMPTY_ID_PREFIX)) {
+      throw new IllegalStateException("a body must start with its id");
+    }
+    return body;
   }
 
   // ---- the inbox

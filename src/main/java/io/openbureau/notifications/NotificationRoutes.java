@@ -36,7 +36,7 @@ public final class NotificationRoutes {
   public NotificationRoutes(Vertx vertx, Pool pool, BorrowerKeys keys, NotificationSettings settings) {
     this.pool = pool;
     this.keys = keys;
-    this.targets = new TargetGuard(vertx, settings.allowPrivateTargets());
+    this.targets = new TargetGuard(vertx, settings.allowPrivateTargets(), settings.hostsFile());
   }
 
   public void mount(RouteMounter routes, Guards guards) {

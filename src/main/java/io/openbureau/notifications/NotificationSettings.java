@@ -16,10 +16,15 @@ import java.util.TreeSet;
  * @param pollMillis              how often each follower looks for new events (an event is in the inbox within
  *                                about one poll; the contract says 5 s)
  * @param batchSize               events per follower transaction
- * @param accessLogOverlapMillis  the access log is re-read this far behind the newest row seen: more than any
- *                                row's time from {@code at} to its commit (audit.commitTimeoutMillis) plus clock
- *                                skew between instances
+ * @param accessLogSettleMillis   an access-log row is read once the database's clock is this far past its
+ *                                {@code at}: more than any row's time from {@code at} to its commit
+ *                                (audit.commitTimeoutMillis), plus clock skew between the instances and the
+ *                                database; default audit.commitTimeoutMillis + 1000 (an inbox entry then takes
+ *                                about this plus one poll)
  * @param expiryScanMillis        how often consents expiring within 7 days are looked for
+ * @param hostsFile               a hosts-style file ({@code address name...} per line, {@code #} comments) consulted
+ *                                before DNS whenever a member's webhook host is resolved, at PUT and at each
+ *                                delivery; empty: DNS only (tests pin names with it)
  * @param webhookUrl              the bureau's gateway (SMS / e-mail); empty: no gateway deliveries
  * @param webhookSecret           HMAC key of the gateway's signature (at least 32 bytes when the url is set)
  * @param allowPrivateTargets     member webhooks may point at loopback / link-local addresses (tests, dev only)
@@ -29,13 +34,13 @@ import java.util.TreeSet;
  * @param backoffBaseMillis       first retry delay; doubled per attempt, with jitter
  * @param backoffCapMillis        the longest retry delay
  */
-public record NotificationSettings(boolean enabled, int pollMillis, int batchSize, int accessLogOverlapMillis,
-                                   int expiryScanMillis, String webhookUrl, String webhookSecret,
+public record NotificationSettings(boolean enabled, int pollMillis, int batchSize, int accessLogSettleMillis,
+                                   int expiryScanMillis, String hostsFile, String webhookUrl, String webhookSecret,
                                    boolean allowPrivateTargets, int concurrency, int requestTimeoutMillis,
                                    int leaseMillis, int backoffBaseMillis, int backoffCapMillis) {
   public static final int EXPIRY_DAYS = 7;
-  static final Set<String> KEYS = Set.of("enabled", "pollMillis", "batchSize", "accessLogOverlapMillis",
-    "expiryScanMillis", "webhook", "allowPrivateTargets", "delivery");
+  static final Set<String> KEYS = Set.of("enabled", "pollMillis", "batchSize", "accessLogSettleMillis",
+    "expiryScanMillis", "hostsFile", "webhook", "allowPrivateTargets", "delivery");
   static final Set<String> WEBHOOK_KEYS = Set.of("url", "secret");
   static final Set<String> DELIVERY_KEYS = Set.of("concurrency", "requestTimeoutMillis", "leaseMillis",
     "backoffBaseMillis", "backoffCapMillis");
@@ -48,9 +53,10 @@ public record NotificationSettings(boolean enabled, int pollMillis, int batchSiz
     NotificationSettings s = new NotificationSettings(
       r.bool("notifications.enabled", true),
       r.intIn("notifications.pollMillis", 1000, 50, 5000),
-      r.intIn("notifications.batchSize", 500, 1, 10_000),
-      r.intIn("notifications.accessLogOverlapMillis", 10_000, 1000, 600_000),
+      r.intIn("notifications.batchSize", 2000, 1, 10_000),
+      r.intIn("notifications.accessLogSettleMillis", Math.min(600_000, commitTimeout + 1000), 100, 600_000),
       r.intIn("notifications.expiryScanMillis", 3_600_000, 100, 86_400_000),
+      r.string("notifications.hostsFile", ""),
       r.string("notifications.webhook.url", ""),
       r.string("notifications.webhook.secret", ""),
       r.bool("notifications.allowPrivateTargets", false),
@@ -59,8 +65,8 @@ public record NotificationSettings(boolean enabled, int pollMillis, int batchSiz
       r.intIn("notifications.delivery.leaseMillis", 30_000, 1000, 600_000),
       r.intIn("notifications.delivery.backoffBaseMillis", 1000, 10, 60_000),
       r.intIn("notifications.delivery.backoffCapMillis", 300_000, 10, 86_400_000));
-    if (s.accessLogOverlapMillis() <= commitTimeout) {
-      r.problem("notifications.accessLogOverlapMillis must be more than audit.commitTimeoutMillis (" + commitTimeout
+    if (s.accessLogSettleMillis() <= commitTimeout) {
+      r.problem("notifications.accessLogSettleMillis must be more than audit.commitTimeoutMillis (" + commitTimeout
         + "): a row commits at most that long after its time");
     }
     if (s.leaseMillis() < 2 * s.requestTimeoutMillis()) {

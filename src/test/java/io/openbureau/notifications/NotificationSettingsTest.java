@@ -33,7 +33,7 @@ class NotificationSettingsTest {
   }
 
   @Test
-  @DisplayName("an unknown key, a short gateway secret, a lease shorter than two requests or an overlap under the commit timeout is refused at start-up, named")
+  @DisplayName("an unknown key, a short gateway secret, a lease shorter than two requests or a settle time under the commit timeout is refused at start-up, named")
   void refused() {
     String[][] cases = {
       {"{\"pollMilis\": 100}", "notifications.pollMilis"},
@@ -41,7 +41,7 @@ class NotificationSettingsTest {
       {"{\"webhook\": {\"url\": \"ftp://gw.example/n\", \"secret\": \"" + "s".repeat(40) + "\"}}", "notifications.webhook.url"},
       {"{\"webhook\": {\"urls\": \"x\"}}", "notifications.webhook.urls"},
       {"{\"delivery\": {\"requestTimeoutMillis\": 5000, \"leaseMillis\": 6000}}", "notifications.delivery.leaseMillis"},
-      {"{\"accessLogOverlapMillis\": 1500}", "notifications.accessLogOverlapMillis"},
+      {"{\"accessLogSettleMillis\": 1500}", "notifications.accessLogSettleMillis"},
     };
     for (String[] c : cases) {
       // refused when the configuration is built (BureauConfig.from validates every section), as at start-up

@@ -38,13 +38,21 @@ class NotificationTest {
   private static TestBureau bureau;
   private static Api api;
   private static BorrowerKeys keys;
+  /** The bureau's hosts file (notifications.hostsFile): test names pinned to addresses, changed under it. */
+  private static java.nio.file.Path hosts;
 
   @BeforeAll
   static void start() {
     receiver = new Receiver();
     receiver.secrets.put("/gateway", GATEWAY_SECRET);
     receiver.secrets.put("/member/lender-a", MEMBER_SECRET);
-    bureau = TestBureau.start("notify", config(receiver));
+    try {
+      hosts = java.nio.file.Files.createTempFile("notify-hosts", ".txt");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    bureau = TestBureau.start("notify", config(receiver).put("notifications", config(receiver)
+      .getJsonObject("notifications").put("hostsFile", hosts.toString())));
     api = bureau.api;
     keys = new BorrowerKeys(bureau.config().identity().hmacKeyId(), bureau.config().identity().hmacSecret());
     for (String m : List.of("lender-a", "lender-b")) {
@@ -66,6 +74,11 @@ class NotificationTest {
   static void stop() {
     bureau.close();
     receiver.close();
+    try {
+      java.nio.file.Files.deleteIfExists(hosts);
+    } catch (java.io.IOException e) {
+      // a temp file
+    }
   }
 
   static String person() {
@@ -186,24 +199,24 @@ class NotificationTest {
   }
 
   @Test
-  @DisplayName("an access-log row committed late, with a lower id and an earlier time than rows already followed, still reaches the inbox, once")
+  @DisplayName("an access-log row committed as late as the writer allows, with a lower id and an earlier time than rows already followed, still reaches the inbox, once")
   void lateAccessLogRow() {
     String p = person();
     String token = Tokens.borrower(p);
     ok(api.raw("PUT", "/v1/me/freeze", token, null, null), 200);
     Receiver.waitFor("the freeze told", 10_000, () -> inbox(p).size() == 1);
-    // another writer's batch: its ids were reserved long ago, its time is seconds old, it commits only now
+    // another writer's batch: its ids were reserved long ago, its time 1.5 s old (within audit.commitTimeoutMillis), it commits only now
     String hex = BorrowerKeys.hex(keys.key(p));
     bureau.sql("INSERT INTO access_log (id, at, chain_id, chain_seq, action, actor_role, borrower_key, decision,"
-      + " prev_hash, row_hash) VALUES ((SELECT min(id) - 1 FROM access_log), now() - interval '3 seconds', 'late-writer', 1,"
+      + " prev_hash, row_hash) VALUES ((SELECT min(id) - 1 FROM access_log), now() - interval '1500 milliseconds', 'late-writer', 1,"
       + " 'FRAUD_ALERT_SET', 'borrower', '\\x" + hex + "', 'GRANTED', '\\x00', '\\x00')");
     Receiver.waitFor("the late row told", 10_000, () -> inbox(p).size() == 2);
     assertEquals("FRAUD_ALERT", list(inbox(p)).get(0).getString("kind"));
     String mine = "SELECT count(*) FROM notifications WHERE source = 'access_log' AND borrower_key = '\\x" + hex + "'";
     assertEquals(2, bureau.count(mine));
-    ok(api.delete("/v1/me/freeze", token), 200); // a few more passes over the overlap
+    ok(api.delete("/v1/me/freeze", token), 200); // a few more passes
     Receiver.waitFor("the lift told", 10_000, () -> inbox(p).size() == 3);
-    assertEquals(3, bureau.count(mine), "re-reading the overlap derives nothing twice");
+    assertEquals(3, bureau.count(mine), "nothing is derived twice");
   }
 
   @Test
@@ -349,6 +362,71 @@ class NotificationTest {
       assertEquals("https://93.184.216.34/hook", TestBureau.await(guard.check("https://93.184.216.34/hook")
         .toCompletionStage().toCompletableFuture()));
     } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
+  @DisplayName("a member webhook whose host is re-pointed at a metadata address after its PUT is refused at delivery, never called, and retried; another member's pinned host is called at the checked address with its own Host header")
+  void rebindingRefusedAtDelivery() throws Exception {
+    for (String m : List.of("lender-rebind", "lender-pinned")) {
+      ok(api.post("/v1/members", Tokens.admin(), new JsonObject().put("id", m).put("name", m)), 201, 409);
+      receiver.secrets.put("/member/" + m, MEMBER_SECRET);
+    }
+    // neither name is in any DNS: only the hosts file resolves them
+    java.nio.file.Files.writeString(hosts, "127.0.0.1 hook.rebind.test\n127.0.0.1 hook.pinned.test # the receiver\n");
+    for (String m : List.of("rebind", "pinned")) {
+      Api.Res put = api.put("/v1/members/me/webhook", Tokens.lender("lender-" + m), new JsonObject()
+        .put("url", "http://hook." + m + ".test:" + receiver.port + "/member/lender-" + m).put("secret", MEMBER_SECRET));
+      assertEquals(200, put.status(), put.toString());
+    }
+    // the rebinding: the name now points at the clouds' metadata service
+    java.nio.file.Files.writeString(hosts, "169.254.169.254 hook.rebind.test\n127.0.0.1 hook.pinned.test\n");
+    String p = person();
+    String token = Tokens.borrower(p);
+    for (String m : List.of("lender-rebind", "lender-pinned")) {
+      Api.Res g = api.post("/v1/me/consents", token, new JsonObject().put("lenderId", m).put("purpose", "LOAN_ORIGINATION"));
+      ok(g, 201);
+      ok(api.delete("/v1/me/consents/" + g.json().getString("consentId", g.json().getString("id")), token), 200);
+    }
+    Receiver.waitFor("the pinned member's CONSENT_REVOKED", 20_000, () -> receiver.accepted("/member/lender-pinned").stream()
+      .anyMatch(h -> "CONSENT_REVOKED".equals(h.json().getString("event"))));
+    for (Receiver.Hit h : receiver.accepted("/member/lender-pinned")) {
+      assertTrue(h.signed(), h.body());
+      assertEquals("hook.pinned.test:" + receiver.port, h.hostHeader(), "the URL's host, not the address connected to");
+    }
+    String refused = "SELECT count(*) FROM webhook_deliveries WHERE member_id = 'lender-rebind' AND delivered_at IS NULL"
+      + " AND attempts >= 2 AND last_error LIKE 'refused at delivery: the webhook''s host points at a link-local%'";
+    Receiver.waitFor("the re-pointed member's delivery refused twice", 20_000, () -> bureau.count(refused) >= 1);
+    assertEquals(List.of(), receiver.at("/member/lender-rebind"), "a refused target is never called");
+    // pointed back at an allowed address, the same delivery goes out (same id, once)
+    java.nio.file.Files.writeString(hosts, "127.0.0.1 hook.rebind.test\n127.0.0.1 hook.pinned.test\n");
+    Receiver.waitFor("the re-pointed member's events once allowed again", 20_000, () -> receiver.accepted("/member/lender-rebind")
+      .stream().anyMatch(h -> "CONSENT_REVOKED".equals(h.json().getString("event"))));
+  }
+
+  @Test
+  @DisplayName("at delivery time, without allowPrivateTargets, a host pinned to a private or loopback address is refused; a public one is resolved to the address checked")
+  void deliveryTimeTargets() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("guard-hosts", ".txt");
+    try {
+      java.nio.file.Files.writeString(file, "10.0.0.7 intranet.test\n::1 loop6.test\n93.184.216.34 public.test\n");
+      TargetGuard guard = new TargetGuard(vertx, false, file.toString());
+      for (String url : List.of("http://intranet.test/x", "https://loop6.test/x")) {
+        Throwable e = TestBureau.await(guard.target(url).map(u -> (Throwable) null).recover(io.vertx.core.Future::succeededFuture)
+          .toCompletionStage().toCompletableFuture());
+        assertTrue(e instanceof TargetGuard.Refused, url + " -> " + e);
+      }
+      TargetGuard.Target t = TestBureau.await(guard.target("https://Public.test:8443/hook?a=1").toCompletionStage()
+        .toCompletableFuture());
+      assertEquals("public.test", t.host());
+      assertEquals(8443, t.port());
+      assertTrue(t.ssl());
+      assertEquals("/hook?a=1", t.requestUri());
+      assertEquals("93.184.216.34", t.address().getHostAddress());
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
       vertx.close();
     }
   }

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 final class Receiver implements AutoCloseable {
   enum Mode { OK, FAIL_500, CLOSE, SLOW, REDIRECT }
 
-  record Hit(String path, String body, boolean signed, int status, long atNanos) {
+  record Hit(String path, String body, boolean signed, int status, long atNanos, String hostHeader) {
     JsonObject json() {
       return new JsonObject(body);
     }
@@ -68,7 +68,7 @@ final class Receiver implements AutoCloseable {
           case REDIRECT -> 302;
           default -> 0;
         };
-        hits.add(new Hit(req.path(), body, signed, status, System.nanoTime()));
+        hits.add(new Hit(req.path(), body, signed, status, System.nanoTime(), req.getHeader("Host")));
         switch (m) {
           case OK -> {
             if (okDelayMillis > 0) {
