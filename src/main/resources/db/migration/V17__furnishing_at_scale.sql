@@ -23,3 +23,22 @@ BEGIN
 END $$;
 CREATE TRIGGER members_keep_referenced BEFORE DELETE OR UPDATE OF id ON members
   FOR EACH ROW EXECUTE FUNCTION members_keep_referenced();
+
+-- 2. V15's notification triggers ran a PL/pgSQL call for every furnished row, though only a row that
+--    turns negative (or whose sequence someone tries to set) needs it. The same functions, fired only
+--    then: for every other row the function would have left the sequence as it was (NULL on insert,
+--    OLD's on update), which is exactly what not firing does. Nothing else changes.
+DROP TRIGGER tradelines_negative_seq ON tradelines;
+CREATE TRIGGER tradelines_negative_seq BEFORE INSERT ON tradelines FOR EACH ROW
+  WHEN (NEW.status IN ('DEFAULTED', 'WRITTEN_OFF') OR NEW.negative_seq IS NOT NULL)
+  EXECUTE FUNCTION notifications_tradeline_turn();
+CREATE TRIGGER tradelines_negative_seq_update BEFORE UPDATE ON tradelines FOR EACH ROW
+  WHEN (NEW.status IN ('DEFAULTED', 'WRITTEN_OFF') OR NEW.negative_seq IS DISTINCT FROM OLD.negative_seq)
+  EXECUTE FUNCTION notifications_tradeline_turn();
+DROP TRIGGER repayments_late_seq ON repayments;
+CREATE TRIGGER repayments_late_seq BEFORE INSERT ON repayments FOR EACH ROW
+  WHEN (NEW.days_past_due > 0 OR NEW.late_seq IS NOT NULL)
+  EXECUTE FUNCTION notifications_repayment_turn();
+CREATE TRIGGER repayments_late_seq_update BEFORE UPDATE ON repayments FOR EACH ROW
+  WHEN (NEW.days_past_due > 0 OR NEW.late_seq IS DISTINCT FROM OLD.late_seq)
+  EXECUTE FUNCTION notifications_repayment_turn();
