@@ -69,10 +69,61 @@ ensure_redis() {
   redis_up || { log "Redis does not answer on 127.0.0.1:6379"; exit 1; }
 }
 
+# --- PostgreSQL settings for the bureau (issue 17; config/postgresql-bureau.conf) -----------------
+# Installs the settings file as conf.d/95-openbureau.conf beside the cluster's postgresql.conf (sorted
+# after the distribution's own conf.d files, so it wins), or, without an included conf.d, applies each
+# line with ALTER SYSTEM; then reloads. Settings that need a restart (shared_buffers, wal_buffers) are
+# left pending unless BUREAU_PG_RESTART=1: a restart drops every session, and the development
+# machine is shared. BUREAU_PG_SETTINGS=0 skips all of it (the bureau is correct on a default
+# Postgres, only slower). Idempotent: nothing is written or reloaded when the settings are in place.
+ensure_postgres_settings() {
+  [ "${BUREAU_PG_SETTINGS:-1}" = 0 ] && return 0
+  local file=config/postgresql-bureau.conf sql="psql -h 127.0.0.1 -U postgres -d postgres -Atq"
+  [ -f "$file" ] || return 0
+  local config dir target changed=""
+  config=$($sql -c 'show config_file')
+  dir=$(dirname "$config")/conf.d
+  if [ -d "$dir" ] && grep -Eq "^[[:space:]]*include_dir[[:space:]]*=[[:space:]]*'conf.d'" "$config" 2>/dev/null; then
+    target=$dir/95-openbureau.conf
+    if ! cmp -s "$file" "$target" 2>/dev/null; then
+      log "installing PostgreSQL settings $file as $target"
+      as_root install -m 644 "$file" "$target"
+      changed=1
+    fi
+  else
+    local name value current
+    while IFS='=' read -r name value; do
+      name=$(echo "$name" | tr -d '[:space:]'); value=$(echo "${value%%#*}" | sed "s/^[[:space:]]*//; s/[[:space:]]*$//; s/^'//; s/'$//")
+      [ -n "$name" ] || continue
+      current=$($sql -c "select coalesce((select setting from pg_file_settings where name = '$name' and sourcefile like '%postgresql.auto.conf' and applied is not null order by seqno desc limit 1), '')")
+      if [ "$current" != "$value" ]; then
+        $sql -c "ALTER SYSTEM SET $name = '$value'" >/dev/null
+        changed=1
+      fi
+    done < <(grep -Ev '^[[:space:]]*(#|$)' "$file")
+    [ -z "$changed" ] || log "applied PostgreSQL settings $file with ALTER SYSTEM"
+  fi
+  [ -z "$changed" ] || $sql -c 'select pg_reload_conf()' >/dev/null
+  local pending
+  pending=$($sql -c "select string_agg(name, ', ') from pg_settings where pending_restart")
+  if [ -n "$pending" ]; then
+    if [ "${BUREAU_PG_RESTART:-0}" = 1 ]; then
+      local version
+      version=$(ls /etc/postgresql | sort -V | tail -n 1)
+      log "restarting PostgreSQL for $pending (BUREAU_PG_RESTART=1)"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+      for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+    else
+      log "PostgreSQL settings waiting for a restart: $pending (run BUREAU_PG_RESTART=1 scripts/services.sh when no one else uses this Postgres)"
+    fi
+  fi
+}
+
 command -v pg_isready >/dev/null || apt_install postgresql-client
 command -v redis-cli >/dev/null || apt_install redis-tools
 ensure_tools
 ensure_postgres
+ensure_postgres_settings
 ensure_roles
 ensure_redis
 log "PostgreSQL and Redis are up"

@@ -235,15 +235,28 @@ public final class ImportCommand {
       double pct = size == 0 ? 100 : Math.min(100.0, ingest.bytes() * 100.0 / size);
       int width = 30;
       int filled = (int) Math.round(pct / 100 * width);
-      String line = String.format(Locale.ROOT, "[%s%s] %5.1f%%  %,d lines  %s / %s  %,d lines/s  %,d rejected",
+      String line = String.format(Locale.ROOT, "[%s%s] %5.1f%%  %,d lines  %s / %s  %,d lines/s  %,d rejected  %s",
         "#".repeat(filled), ".".repeat(width - filled), pct, ingest.lines(), mb(ingest.bytes()), mb(size),
-        Math.round(ingest.lines() / Math.max(seconds(), 0.001)), ingest.rejected());
+        Math.round(ingest.lines() / Math.max(seconds(), 0.001)), ingest.rejected(), eta(last));
       if (terminal) {
         err.print("\r" + line + (last ? "\n" : ""));
       } else {
         err.println("import: " + line);
       }
       err.flush();
+    }
+
+    /** Time left at the average byte rate so far (bytes, not lines: the file's size is known, its line count is not). */
+    private String eta(boolean last) {
+      long done = ingest.bytes();
+      if (last || size == 0 || done >= size) {
+        return "ETA 0:00:00";
+      }
+      if (done == 0) {
+        return "ETA --:--:--";
+      }
+      long left = Math.round((size - done) * seconds() / done);
+      return String.format(Locale.ROOT, "ETA %d:%02d:%02d", left / 3600, left / 60 % 60, left % 60);
     }
 
     private static String mb(long bytes) {

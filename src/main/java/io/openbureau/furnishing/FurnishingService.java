@@ -65,6 +65,14 @@ public final class FurnishingService {
     SELECT account_ref, borrower_key, product_type, opened_at, principal, credit_limit, currency, term_months, status,
            balance, days_past_due, closed_at, updated_at
     FROM tradelines WHERE member_id = $1 AND account_ref = ANY($2)""";
+  /**
+   * The member check, once per chunk instead of once per row (V17 replaced the per-row foreign key
+   * {@code tradelines.member_id -> members}): the same lock the foreign key's check took on every
+   * row, {@code FOR KEY SHARE} of the member's row, held to the commit, so the member cannot be
+   * deleted or renamed while the chunk writes; V17's trigger on {@code members} refuses to delete
+   * or rename a member that has tradelines, the other half of what the foreign key did.
+   */
+  static final String MEMBER = "SELECT 1 FROM members WHERE id = $1 FOR KEY SHARE";
   static final String PERSONS_OF = "SELECT borrower_key FROM tradelines WHERE member_id = $1 AND account_ref = ANY($2)";
   /** The people's advisory locks, taken in ascending order (ageing.NegativeDataAgeing takes the same ones). */
   static final String LOCK = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k";
@@ -242,6 +250,7 @@ public final class FurnishingService {
     // changes) is locked too; a tradeline naming another person than its account's is rejected and
     // writes nothing.
     Future<?> plans = tx.query(CUSTOM_PLANS).execute();
+    Future<RowSet<Row>> member = tx.preparedQuery(MEMBER).execute(Tuple.of(memberId));
     Future<?> persons = repaid.isEmpty() ? Future.succeededFuture()
       : tx.preparedQuery(PERSONS_OF).execute(Tuple.tuple().addString(memberId).addArrayOfString(repaid.toArray(String[]::new)))
         .map(rows -> {
@@ -254,8 +263,11 @@ public final class FurnishingService {
         .execute(Tuple.tuple().addString(memberId).addArrayOfString(refs));
       return Future.join(held, existing).map(all -> existing.result());
     });
-    return Future.join(plans, read).map(all -> read.result())
+    return Future.join(plans, member, read).map(all -> read.result())
       .compose(existingRows -> {
+        if (member.result().size() == 0) {
+          return Future.succeededFuture((Map<String, Line.Tradeline>) null).onComplete(ar -> locked.tryComplete());
+        }
         Map<String, Line.Tradeline> accounts = new HashMap<>();
         Set<Long> late = new TreeSet<>();
         for (Row r : existingRows) {
@@ -268,6 +280,12 @@ public final class FurnishingService {
         return lock(tx, late).map(accounts).onComplete(ar -> locked.tryComplete());
       })
       .compose(accounts -> {
+        if (accounts == null) { // no such member (the foreign key's check used to refuse each row)
+          List<Outcome> refused = new ArrayList<>(lines.size());
+          lines.forEach(n -> refused.add(new Outcome(n.line(), null, "unknown_member",
+            "member " + memberId + " is not registered", null)));
+          return Future.succeededFuture(new Committed(refused, Map.of()));
+        }
         Writes writes = new Writes();
         List<Outcome> outcomes = new ArrayList<>(lines.size());
         for (Numbered n : lines) {
