@@ -62,6 +62,7 @@ public final class Bureau {
   public static Future<Bureau> start(BureauConfig config) {
     PrometheusMeterRegistry registry = MetricLabels.bound(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     Vertx vertx = newVertx(registry);
+    io.openbureau.http.JvmMetrics.bind(vertx, registry);
     Bureau bureau = new Bureau(vertx, config, registry);
     // close asynchronously after reporting, so the caller's failure listener still runs on a live context
     return bureau.startUp().map(bureau)

@@ -88,9 +88,14 @@ public final class DemoSeeder {
       .mapEmpty();
   }
 
-  /** Development tokens and a curl walk-through a person can paste. */
+  /**
+   * Development tokens and a curl walk-through a person can paste. Called on a Vert.x thread (the
+   * bureau's start-up callback), it uses that Vert.x: a second instance created on an event loop is
+   * a warning, and a waste.
+   */
   public static String walkthrough(BureauConfig config) {
-    Vertx vertx = Vertx.vertx();
+    io.vertx.core.Context current = Vertx.currentContext();
+    Vertx vertx = current != null ? current.owner() : Vertx.vertx();
     try {
       String admin = TokenCommand.mint(vertx, config, "admin", "ops-admin", 8 * 3600);
       String lender = TokenCommand.mint(vertx, config, "lender", "lender-a", 8 * 3600);
@@ -127,7 +132,9 @@ public final class DemoSeeder {
         ==========================================================
         """.formatted(admin, lender, borrower, compliance, base, ALICE, BOB, CHEN, ALICE, CHEN);
     } finally {
-      vertx.close();
+      if (current == null) {
+        vertx.close();
+      }
     }
   }
 }

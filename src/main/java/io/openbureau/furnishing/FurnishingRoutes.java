@@ -84,7 +84,10 @@ public final class FurnishingRoutes {
       return;
     }
     new BatchIngest(service, keys, Principal.of(ctx).subject()).run(request)
-      .onSuccess(summary -> Requests.json(ctx, 200, summary.toJson()))
+      .onSuccess(summary -> {
+        io.openbureau.http.OperationMetrics.lines(ctx, summary.accepted(), summary.rejected());
+        Requests.json(ctx, 200, summary.toJson());
+      })
       .onFailure(ctx::fail);
   }
 }

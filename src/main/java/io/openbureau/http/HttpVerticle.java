@@ -123,6 +123,7 @@ public final class HttpVerticle extends VerticleBase {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
     builder.rootHandler(new RequestIds());
+    builder.rootHandler(new AccessLog(new OperationMetrics(registry)));
     builder.rootHandler(new InputGuard());
     builder.rootHandler(ctx -> {
       if (STREAMING_PATHS.contains(ctx.normalizedPath())) {
@@ -190,6 +191,7 @@ public final class HttpVerticle extends VerticleBase {
     routes.mountRemainingAsNotImplemented();
 
     Router router = builder.createRouter();
+    DocsRoutes.mount(router); // /docs/: openapi.yaml for people (outside the contract)
     router.route().failureHandler(failures);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, failures);

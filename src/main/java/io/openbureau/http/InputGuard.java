@@ -73,7 +73,7 @@ public final class InputGuard implements Handler<RoutingContext> {
       if (!clean(decoded, false)) {
         return ApiError.invalid("path", CONTROL);
       }
-      if (path.length() > 1 && path.endsWith("/")) {
+      if (path.length() > 1 && path.endsWith("/") && !path.equals(DocsRoutes.PAGE)) {
         return ApiError.notFound("not_found", "no such resource (the API's paths have no trailing slash)");
       }
     }

@@ -18,6 +18,7 @@ public final class RequestIds implements Handler<RoutingContext> {
     String id = incoming != null && SAFE.matcher(incoming).matches() ? incoming : newId();
     ctx.put(KEY, id);
     ctx.response().putHeader(HEADER, id);
+    RequestIdMdc.bind(id);
     ctx.next();
   }
 
@@ -42,6 +43,7 @@ public final class RequestIds implements Handler<RoutingContext> {
       id = newId();
       ctx.put(KEY, id);
       ctx.response().putHeader(HEADER, id);
+      RequestIdMdc.bind(id);
     }
     return id;
   }

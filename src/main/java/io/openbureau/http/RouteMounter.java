@@ -58,6 +58,12 @@ public final class RouteMounter {
     for (OpenAPIRoute route : builder.getRoutes()) {
       if (!mounted.contains(route.getOperation().getOperationId())) {
         route.setDoValidation(false).setDoSecurity(false);
+        String operationId = route.getOperation().getOperationId();
+        String template = route.getOperation().getOpenAPIPath();
+        route.addHandler(ctx -> {
+          AccessLog.matched(ctx, operationId, template);
+          ctx.next();
+        });
         route.addHandler(ctx -> ctx.fail(new ApiError(501, "not_implemented", "Not implemented",
           "this operation is not available yet")));
       }
@@ -70,7 +76,12 @@ public final class RouteMounter {
       throw new IllegalStateException("operation " + operationId + " is not in openapi.yaml");
     }
     mounted.add(operationId);
-    return route.setDoValidation(false).setDoSecurity(false);
+    String template = route.getOperation().getOpenAPIPath();
+    // first: the access log and the metrics name the operation even when a guard refuses the request
+    return route.setDoValidation(false).setDoSecurity(false).addHandler(ctx -> {
+      AccessLog.matched(ctx, operationId, template);
+      ctx.next();
+    });
   }
 
   private Handler<RoutingContext> validate(Operation operation) {

@@ -1,0 +1,67 @@
+package io.openbureau.http;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.turbo.TurboFilter;
+import ch.qos.logback.core.spi.FilterReply;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import org.slf4j.MDC;
+import org.slf4j.Marker;
+
+/**
+ * The request id in every log line written while a request is handled, whatever the thread: the id
+ * lives on the request's own (duplicated) Vert.x context, which Vert.x carries to every callback of
+ * the request (Postgres and Redis replies, timers, {@code executeBlocking} on a worker), and this
+ * filter copies it into the MDC ({@code requestId}) just before each log event is made. Every event
+ * sets or clears the key, so an id never outlives its request on a thread: an event logged outside
+ * any request (a background loop, start-up) has no {@code requestId}.
+ *
+ * <p>Installed by {@code logback.xml} and {@code logback-json.xml}; {@code %X{requestId}} in a
+ * pattern, a top-level {@code requestId} field in JSON (LogstashEncoder writes the MDC).
+ */
+public final class RequestIdMdc extends TurboFilter {
+  public static final String KEY = "requestId";
+  /** The key in the duplicated context's local data. */
+  private static final Object LOCAL = new Object() {
+    @Override
+    public String toString() {
+      return "openbureau.requestId";
+    }
+  };
+
+  /** Binds {@code id} to the current request's context (a no-op outside a duplicated context). */
+  static void bind(String id) {
+    if (Vertx.currentContext() instanceof ContextInternal context && context.isDuplicate()) {
+      context.localContextData().put(LOCAL, id);
+    }
+  }
+
+  /** The id of the request whose context runs now, or null. */
+  public static String current() {
+    Context context = Vertx.currentContext();
+    if (context instanceof ContextInternal internal && internal.isDuplicate()) {
+      Object id = internal.localContextData().get(LOCAL);
+      return id instanceof String s ? s : null;
+    }
+    return null;
+  }
+
+  @Override
+  public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+    if (format == null) {
+      return FilterReply.NEUTRAL; // an isXxxEnabled() check: no event is made
+    }
+    String id = current();
+    String held = MDC.get(KEY);
+    if (id == null) {
+      if (held != null) {
+        MDC.remove(KEY);
+      }
+    } else if (!id.equals(held)) {
+      MDC.put(KEY, id);
+    }
+    return FilterReply.NEUTRAL;
+  }
+}
