@@ -69,12 +69,17 @@ public final class ConfigCheckCommand {
       return v.toString().isEmpty() ? "\"\"" : MASK;
     }
     if (v instanceof JsonArray || v instanceof JsonObject) {
-      return v.toString();
+      return maskUserInfo(v.toString());
     }
     if (v instanceof List<?> l) {
-      return new JsonArray(new ArrayList<>(l)).encode();
+      return maskUserInfo(new JsonArray(new ArrayList<>(l)).encode());
     }
-    return v instanceof String s ? "\"" + s.replace("\"", "\\\"") + "\"" : v.toString();
+    return v instanceof String s ? "\"" + maskUserInfo(s).replace("\"", "\\\"") + "\"" : v.toString();
+  }
+
+  /** {@code redis://user:pw@host} -> {@code redis://********@host}: credentials in a URL are secrets too. */
+  static String maskUserInfo(String s) {
+    return s.replaceAll("(://)[^/@\\s\"]+@", "$1" + MASK + "@");
   }
 
   private static Object value(JsonObject json, String path) {
