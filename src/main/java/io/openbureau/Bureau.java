@@ -67,7 +67,13 @@ public final class Bureau {
     // close asynchronously after reporting, so the caller's failure listener still runs on a live context
     return bureau.startUp().map(bureau)
       .onFailure(e -> {
-        LOG.error("OpenBureau failed to start: {}", e.getMessage(), e);
+        if (e instanceof io.openbureau.config.ConfigException || e instanceof StartupException) {
+          // a failure this code named (the dependency, the key, the value): the message is the whole story
+          LOG.error("OpenBureau failed to start: {}", e.getMessage());
+          LOG.debug("start-up failure", e);
+        } else {
+          LOG.error("OpenBureau failed to start: {}", e.getMessage(), e);
+        }
         vertx.close();
       });
   }
@@ -85,7 +91,7 @@ public final class Bureau {
       })
       .compose(issuers -> probeRedis())
       .compose(issuers -> Database.prepare(vertx, config.postgres())
-        .recover(e -> Future.failedFuture(new IllegalStateException(Dependencies.postgres(config.postgres(), e), e))))
+        .recover(e -> Future.failedFuture(new StartupException(Dependencies.postgres(config.postgres(), e), e))))
       .compose(v -> withPool(pool -> PrivilegeCheck.run(pool, config)))
       .compose(v -> withPool(this::maintainPartitions))
       .compose(v -> vertx.executeBlocking(() -> ReceiptSigner.load(config.signing())))
@@ -118,7 +124,7 @@ public final class Bureau {
       probe.setReuseAddress(true);
       probe.bind(new java.net.InetSocketAddress(http.host(), http.port()));
     } catch (java.io.IOException e) {
-      throw new IllegalStateException("cannot listen on " + http.host() + ":" + http.port() + " (http.host, http.port): "
+      throw new StartupException("cannot listen on " + http.host() + ":" + http.port() + " (http.host, http.port): "
         + (e instanceof java.net.BindException ? "the port is in use by another process (" + e.getMessage() + ")"
         : String.valueOf(e.getMessage())) + "; set http.port (or PORT) to a free port");
     }
@@ -171,7 +177,7 @@ public final class Bureau {
     return vertx.executeBlocking(() -> Scorecard.load(Path.of(config.scorecardFile()))).compose(scorecard -> {
       RedisStore redis = RedisStore.create(vertx, config.redis());
       // the demo needs Redis: if it is not there, say which one
-      return redis.ping().recover(e -> Future.failedFuture(new IllegalStateException(Dependencies.redis(config.redis(), e), e)))
+      return redis.ping().recover(e -> Future.failedFuture(new StartupException(Dependencies.redis(config.redis(), e), e)))
         .compose(v -> withPool(pool -> new DemoSeeder(config, pool, new ScoreStore(scorecard, redis, pool)).seed()))
         .eventually(redis::close);
     });

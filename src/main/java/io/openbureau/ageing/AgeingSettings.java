@@ -5,11 +5,9 @@ import io.openbureau.config.Reader;
 import io.vertx.core.json.JsonObject;
 
 import java.time.LocalDate;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The {@code ageing} section (strict: an unknown key is an error).
+ * The {@code ageing} section (strict like every section: an unknown key is refused at load).
  *
  * @param negativeDataYears     negative information is deleted this many years after the behaviour
  *                              ended (征信业管理条例 Art 16: 5)
@@ -23,7 +21,6 @@ import java.util.TreeSet;
  */
 public record AgeingSettings(int negativeDataYears, int batchSize, int checkIntervalMinutes, boolean scheduled) {
   public static final AgeingSettings DEFAULTS = new AgeingSettings(5, 500, 60, true);
-  static final Set<String> KEYS = Set.of("negativeDataYears", "batchSize", "checkIntervalMinutes", "scheduled");
   private static volatile AgeingSettings current = DEFAULTS;
 
   public static AgeingSettings from(BureauConfig config) {

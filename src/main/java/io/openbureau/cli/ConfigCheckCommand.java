@@ -38,7 +38,8 @@ public final class ConfigCheckCommand {
     }
     List<String> problems = new ArrayList<>();
     try {
-      BureauConfig.from(merged.json(), merged.problems());
+      BureauConfig config = BureauConfig.from(merged.json(), merged.problems());
+      problems.addAll(keyFileProblems(config));
     } catch (ConfigException e) {
       problems.addAll(e.problems());
     }
@@ -61,6 +62,30 @@ public final class ConfigCheckCommand {
     return INVALID;
   }
 
+  /** The key files and the scorecard parsed as start-up parses them: a file that is there but not a key is a problem too. */
+  static List<String> keyFileProblems(BureauConfig config) {
+    List<String> problems = new ArrayList<>();
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.openbureau.auth.TrustedIssuers.load(vertx, config.auth());
+    } catch (RuntimeException e) {
+      problems.add(String.valueOf(e.getMessage()));
+    } finally {
+      vertx.close();
+    }
+    try {
+      io.openbureau.consent.ReceiptSigner.load(config.signing());
+    } catch (RuntimeException e) {
+      problems.add(String.valueOf(e.getMessage()));
+    }
+    try {
+      io.openbureau.scoring.Scorecard.load(java.nio.file.Path.of(config.scorecardFile()));
+    } catch (RuntimeException e) {
+      problems.add("scoring.scorecardFile " + config.scorecardFile() + ": " + e.getMessage());
+    }
+    return problems;
+  }
+
   private static String render(ConfigSchema.Key key, Object v) {
     if (v == null) {
       return "~";
@@ -69,12 +94,17 @@ public final class ConfigCheckCommand {
       return v.toString().isEmpty() ? "\"\"" : MASK;
     }
     if (v instanceof JsonArray || v instanceof JsonObject) {
-      return v.toString();
+      return maskUserInfo(v.toString());
     }
     if (v instanceof List<?> l) {
-      return new JsonArray(new ArrayList<>(l)).encode();
+      return maskUserInfo(new JsonArray(new ArrayList<>(l)).encode());
     }
-    return v instanceof String s ? "\"" + s.replace("\"", "\\\"") + "\"" : v.toString();
+    return v instanceof String s ? "\"" + maskUserInfo(s).replace("\"", "\\\"") + "\"" : v.toString();
+  }
+
+  /** {@code redis://user:pw@host} -> {@code redis://********@host}: credentials in a URL are secrets too. */
+  static String maskUserInfo(String s) {
+    return s.replaceAll("(://)[^/@\\s\"]+@", "$1" + MASK + "@");
   }
 
   private static Object value(JsonObject json, String path) {

@@ -242,9 +242,12 @@ public record BureauConfig(
 
   /** Why a {@code redis.endpoints} entry is not usable, or null. */
   static String redisEndpointProblem(String endpoint) {
-    String shape = "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379";
+    String shape = "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379 (or unix:///path/redis.sock)";
     try {
       java.net.URI u = new java.net.URI(endpoint);
+      if ("unix".equals(u.getScheme()) && u.getPath() != null && !u.getPath().isBlank()) {
+        return null; // unix:///run/redis.sock
+      }
       if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme())) {
         return shape;
       }

@@ -60,7 +60,7 @@ public final class ConfigSchema {
     }
   }
 
-  private static final Pattern SECRET = Pattern.compile("(?i)(password|secret|token)[^.]*$");
+  private static final Pattern SECRET = Pattern.compile("(?i)(password|secret)$");
 
   private static final ThreadLocal<Map<String, Key>> RECORDING = new ThreadLocal<>();
   private static final ThreadLocal<Map<String, Set<String>>> RECORDING_ITEMS = new ThreadLocal<>();

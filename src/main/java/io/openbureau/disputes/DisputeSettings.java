@@ -4,11 +4,9 @@ import io.openbureau.config.BureauConfig;
 import io.openbureau.config.Reader;
 import io.vertx.core.json.JsonObject;
 
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The {@code disputes:} section (strict: an unknown key is an error at start-up).
+ * The {@code disputes:} section (strict like every section: an unknown key is refused at load, see config.ConfigSchema).
  *
  * @param answerDays           days the furnisher has to answer: {@code dueBy = openedAt + answerDays}
  *                             (征信业管理条例 Art 25: 20)
@@ -17,7 +15,6 @@ import java.util.TreeSet;
  * @param overdueBatch         disputes turned overdue per pass transaction at most (bounded work)
  */
 public record DisputeSettings(int answerDays, int overdueCheckSeconds, int overdueBatch) {
-  static final Set<String> KEYS = Set.of("answerDays", "overdueCheckSeconds", "overdueBatch");
 
   public static DisputeSettings from(BureauConfig config) {
     JsonObject section = config.section("disputes");

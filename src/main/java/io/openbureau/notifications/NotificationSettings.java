@@ -5,12 +5,10 @@ import io.openbureau.config.Reader;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The {@code notifications} section (strict: an unknown key, also in {@code webhook} and
- * {@code delivery}, is an error at start-up).
+ * The {@code notifications} section (strict like every section: an unknown key, also in
+ * {@code webhook} and {@code delivery}, is refused at load, see config.ConfigSchema).
  *
  * @param enabled                 false: no followers and no deliveries in this process (the inbox still answers)
  * @param pollMillis              how often each follower looks for new events (an event is in the inbox within
@@ -39,11 +37,6 @@ public record NotificationSettings(boolean enabled, int pollMillis, int batchSiz
                                    boolean allowPrivateTargets, int concurrency, int requestTimeoutMillis,
                                    int leaseMillis, int backoffBaseMillis, int backoffCapMillis) {
   public static final int EXPIRY_DAYS = 7;
-  static final Set<String> KEYS = Set.of("enabled", "pollMillis", "batchSize", "accessLogSettleMillis",
-    "expiryScanMillis", "hostsFile", "webhook", "allowPrivateTargets", "delivery");
-  static final Set<String> WEBHOOK_KEYS = Set.of("url", "secret");
-  static final Set<String> DELIVERY_KEYS = Set.of("concurrency", "requestTimeoutMillis", "leaseMillis",
-    "backoffBaseMillis", "backoffCapMillis");
 
   public static NotificationSettings from(BureauConfig config) {
     JsonObject section = config.section("notifications");

@@ -4,11 +4,9 @@ import io.openbureau.config.BureauConfig;
 import io.openbureau.config.Reader;
 import io.vertx.core.json.JsonObject;
 
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The {@code reciprocity} section (give to get; strict: an unknown key is an error).
+ * The {@code reciprocity} section (give to get; strict like every section: an unknown key is refused at load).
  *
  * @param enabled       when true, a member with no accepted furnishing in the last {@code windowDays}
  *                      gets 403 not_contributing on HARD inquiries
@@ -18,7 +16,6 @@ import java.util.TreeSet;
  */
 public record ReciprocitySettings(boolean enabled, int windowDays, int cacheSeconds) {
   public static final ReciprocitySettings DEFAULTS = new ReciprocitySettings(false, 90, 300);
-  static final Set<String> KEYS = Set.of("enabled", "windowDays", "cacheSeconds");
 
   public static ReciprocitySettings from(BureauConfig config) {
     JsonObject section = config.section("reciprocity");

@@ -4,7 +4,6 @@ import io.openbureau.config.BureauConfig;
 import io.openbureau.config.Reader;
 import io.vertx.core.json.JsonObject;
 
-import java.util.Set;
 
 /**
  * The {@code scoring} section. {@code scoring.republish}: how {@link ScoreRepublisher} replays
@@ -20,7 +19,6 @@ import java.util.Set;
  */
 public record ScoringSettings(long intervalMillis, int batchSize, long graceMillis, long timeoutMillis,
                               Refresh refresh) {
-  private static final Set<String> REFRESH_KEYS = Set.of("enabled", "checkIntervalMillis", "pageSize");
 
   /**
    * @param enabled             false: no pass on this process (another process, or a test, runs it)

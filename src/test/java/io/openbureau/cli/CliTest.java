@@ -88,6 +88,20 @@ class CliTest {
   }
 
   @Test
+  @DisplayName("config check parses the key files as start-up does: a file that is not the key is a problem, named")
+  void configCheckParsesKeyFiles() throws Exception {
+    Path bad = elsewhere.resolve("bad.pem");
+    Files.writeString(bad, "not a key\n");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ConfigCheckCommand.run(ConfigLoader.DEFAULT_FILE, Map.of("BUREAU_SIGNING_PUBLIC_KEY_PEM", bad.toString()),
+      new String[] {"check"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(ConfigCheckCommand.INVALID, status);
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("signing.publicKeyPem"), err.toString(StandardCharsets.UTF_8));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("signing.publicKeyPem: \"" + bad + "\""), out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
   @DisplayName("token --sub is refused when the server would refuse it for the role (a borrower's must be a national id)")
   void tokenSubjectValidated() {
     BureauConfig config = ConfigLoader.load(ConfigLoader.DEFAULT_FILE, Map.of());

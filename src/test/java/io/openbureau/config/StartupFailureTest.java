@@ -70,4 +70,22 @@ class StartupFailureTest {
     message = startFailure(BureauConfig.from(refused));
     assertTrue(message.contains("Postgres at 127.0.0.1:" + port + " (postgres.host, postgres.port): connection refused"), message);
   }
+
+  @Test
+  @DisplayName("a Redis nobody listens on is named with redis.endpoints and the reason when start-up needs it (the demo seed)")
+  void redisUnreachable() throws Exception {
+    JsonObject raw = TestBureau.testConfig("redisdown");
+    String endpoint = "redis://127.0.0.1:" + TestBureau.freePort();
+    raw.getJsonObject("redis").put("endpoints", new io.vertx.core.json.JsonArray().add(endpoint));
+    raw.put("demo", new JsonObject().put("seed", true));
+    BureauConfig config = BureauConfig.from(raw);
+    try {
+      String message = startFailure(config);
+      assertTrue(message.contains("Redis at " + endpoint + " (redis.endpoints): connection refused"), message);
+    } finally {
+      if (databaseExists(config)) {
+        TestBureau.dropDatabase(config);
+      }
+    }
+  }
 }
