@@ -1,6 +1,6 @@
 // The borrower portal (/portal/): consents, who looked, own report, disputes, freeze and fraud alert,
 // notifications. Public API only (/v1/me/*, /v1/lenders), through app.js.
-import { loadConfig, signIn, session, mountHeader, showProblem, api, el, fmtTime, fmtMoney, ProblemError } from '/assets/app.js';
+import { loadConfig, signIn, session, mountHeader, showProblem, api, el, fmtTime, fmtMoney } from '/assets/app.js';
 
 const main = document.querySelector('main');
 const TABS = [
@@ -567,4 +567,3 @@ async function loadInbox(panel, quiet) {
   }
 }
 
-export { ProblemError };
