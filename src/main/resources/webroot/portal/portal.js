@@ -393,7 +393,7 @@ function chart(tradelines) {
       const last = keys.length - 1;
       const show = i === last || (i % step === 0 && last - i >= step / 2 + 0.5) || (i === 0);
       return show ? el('text', { x: x(i) - 18, y: H - 12 }, k) : null;
-    })));
+    }));
   section.append(svg, el('p', { class: 'legend' },
     el('span', {}, el('span', { class: 'swatch balance' }), 'Amount due that month (all accounts)'),
     el('span', {}, el('span', { class: 'swatch dpd' }), 'Days past due (worst account that month)')),
