@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,8 +62,21 @@ class PagesServingTest {
 
     @Test
     @DisplayName("every page and asset carries the CSP without inline code, nosniff, no referrer; HTML is not cached")
-    void headers() {
-      for (String path : FILES) {
+    void headers() throws Exception {
+      java.util.Set<String> paths = new java.util.TreeSet<>(FILES);
+      // every file of webroot, whoever added it (the console's and the desk's pages too)
+      Path root = Path.of("src/main/resources/webroot");
+      try (var files = Files.walk(root)) {
+        files.filter(Files::isRegularFile).forEach(f -> {
+          String path = "/" + root.relativize(f).toString().replace('\\', '/');
+          paths.add(path);
+          if (path.endsWith("/index.html")) {
+            paths.add(path.substring(0, path.length() - "index.html".length()));
+          }
+        });
+      }
+      assertTrue(paths.size() > FILES.size(), "webroot was walked: " + paths);
+      for (String path : paths) {
         Api.Res res = bureau.api.get(path, null);
         assertEquals(200, res.status(), path + ": " + res);
         assertSecurityHeaders(res, path);
