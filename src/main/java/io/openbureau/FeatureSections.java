@@ -26,6 +26,7 @@ public final class FeatureSections implements ConfigSections {
       io.openbureau.ageing.AgeingSettings::from,
       io.openbureau.reciprocity.ReciprocitySettings::from,
       io.openbureau.scoring.ScoringSettings::from,
-      io.openbureau.notifications.NotificationSettings::from);
+      io.openbureau.notifications.NotificationSettings::from,
+      io.openbureau.pages.PagesSettings::from);
   }
 }
