@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * POSTs every delivery of {@code webhook_deliveries} to its receiver: the gateway
  * ({@code notifications.webhook.url}, its secret) or a member's webhook (its own url and secret).
- * One per process, on its own event loop and its own pool of 2 connections, so it never delays an
+ * One per process, on its own event loop and its own 3 connections (claims and the backlog count;
+ * outcomes, committed asynchronously), so it never delays an
  * inquiry. A delivery is taken under a lease ({@link NotificationRepository#CLAIM}: SKIP LOCKED,
  * lease_until longer than a request, lease_owner checked when the outcome is written), so one
  * sender at a time holds it across instances; at most {@code delivery.concurrency} are in flight,
@@ -48,6 +49,8 @@ public final class DeliveryVerticle extends VerticleBase {
   private Counter delivered;
   private Counter failedAttempts;
   private Pool pool;
+  /** Outcomes only: asynchronous commits (see {@link #start}). */
+  private Pool outcomes;
   private HttpClient client;
   private TargetGuard guard;
   private long timer = -1;
@@ -64,7 +67,14 @@ public final class DeliveryVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    pool = Database.pool(vertx, config.postgres(), 2);
+    pool = Database.pool(vertx, config.postgres(), 2); // claims, the backlog count
+    // An outcome (delivered, failed, dropped) commits without waiting for its WAL flush: it adds no
+    // fsync to the ones the access log's commits wait for. A Postgres crash can lose only the last
+    // few, and a lost outcome leaves its delivery leased as claimed (the claim commits synchronously
+    // before the POST): the lease runs out and it is sent again, same id and body (at least once;
+    // the receiver dedupes by id), by one sender at a time. WAL is replayed as a prefix, so when a
+    // later delivery's claim survived, every earlier outcome did too: order per person holds.
+    outcomes = Database.pool(vertx, config.postgres(), 1, java.util.Map.of("synchronous_commit", "off"));
     guard = new TargetGuard(vertx, settings.allowPrivateTargets(), settings.hostsFile());
     // forceSni: the SNI name is the URL's host even though the connection goes to a checked address
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(settings.requestTimeoutMillis())
@@ -188,11 +198,11 @@ public final class DeliveryVerticle extends VerticleBase {
 
   private Future<Void> outcome(NotificationRepository.Taken t, UUID owner, io.vertx.core.AsyncResult<Integer> sent) {
     if (sent.failed() && sent.cause() instanceof Gone) {
-      return NotificationRepository.dropped(pool, t.id(), owner);
+      return NotificationRepository.dropped(outcomes, t.id(), owner);
     }
     if (sent.succeeded() && sent.result() >= 200 && sent.result() < 300) {
       delivered.increment();
-      return NotificationRepository.delivered(pool, t.id(), owner);
+      return NotificationRepository.delivered(outcomes, t.id(), owner);
     }
     failedAttempts.increment();
     String error = sent.succeeded() ? "HTTP " + sent.result() : String.valueOf(sent.cause().getMessage());
@@ -200,7 +210,7 @@ public final class DeliveryVerticle extends VerticleBase {
       error = error.substring(0, 200);
     }
     long retry = settings.backoffMillis(t.attempts(), ThreadLocalRandom.current().nextDouble());
-    return NotificationRepository.failed(pool, t.id(), owner, error, retry);
+    return NotificationRepository.failed(outcomes, t.id(), owner, error, retry);
   }
 
   /** A member's webhook removed while its event waited: the event is dropped, not sent elsewhere. */
@@ -216,6 +226,6 @@ public final class DeliveryVerticle extends VerticleBase {
     vertx.cancelTimer(timer);
     vertx.cancelTimer(backlogTimer);
     return Future.join(client == null ? Future.succeededFuture() : client.close(),
-      pool == null ? Future.succeededFuture() : pool.close());
+      pool == null ? Future.succeededFuture() : pool.close(), outcomes == null ? Future.succeededFuture() : outcomes.close());
   }
 }

@@ -44,7 +44,7 @@ public final class NotificationRepository {
     WHERE source = $1""";
 
   // ---- the sources. Each scan selects only rows that make a notification, and not yet made:
-  // a re-read (after a crash, or of the overlap) costs a probe of the unique index, never a duplicate
+  // a re-read costs a probe of the unique index, never a duplicate (the access log is read once: see below)
 
   // the access log, by (at, id) after the cursor and up to the settled horizon ($3): every row at or
   // before it is committed or never will be, so each row is read once, no re-read, no NOT EXISTS

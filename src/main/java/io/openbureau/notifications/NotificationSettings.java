@@ -12,7 +12,8 @@ import java.net.URI;
  *
  * @param enabled                 false: no followers and no deliveries in this process (the inbox still answers)
  * @param pollMillis              how often each follower looks for new events (an event is in the inbox within
- *                                about one poll; the contract says 5 s)
+ *                                about one poll, an access-log event one poll after it settles; the contract
+ *                                says 5 s)
  * @param batchSize               events per follower transaction
  * @param accessLogSettleMillis   an access-log row is read once the database's clock is this far past its
  *                                {@code at}: more than any row's time from {@code at} to its commit
