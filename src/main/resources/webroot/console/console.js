@@ -45,7 +45,10 @@ async function boot() {
     showError(main, e, 'The console could not load its configuration.');
     return;
   }
-  let s = app.session();
+  window.addEventListener('ob:session', (ev) => {
+    if (!ev.detail) renderSignIn(main);
+  });
+  const s = app.session();
   if (!s || s.role !== 'compliance') {
     renderSignIn(main);
     return;
@@ -64,8 +67,9 @@ function fail(main, text) {
 
 function showError(container, err, fallback) {
   container.replaceChildren();
-  if (app && app.showProblem && err && err.status !== undefined) {
-    app.showProblem(container, err);
+  if (app && app.showProblem) {
+    app.showProblem(container, err instanceof app.ProblemError ? err
+      : new app.ProblemError({ title: fallback || 'Something went wrong', detail: err && err.message ? String(err.message) : '' }));
   } else {
     const p = document.createElement('p');
     p.className = 'problem';
@@ -99,7 +103,7 @@ function renderSignIn(main) {
       }
     });
   main.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'signin-h' },
-    h('h1', { id: 'signin-h' }, 'Compliance console'),
+    h('h2', { id: 'signin-h' }, 'Compliance console'),
     h('p', {}, 'Who looked at whose data, whether the log is intact, alerts and disputes. Sign in to continue.'),
     btn, msg));
 }
@@ -108,7 +112,6 @@ function renderSignIn(main) {
 
 function render(main) {
   main.replaceChildren(
-    h('h1', { class: 'console-title' }, 'Compliance console'),
     h('nav', { class: 'console-nav', 'aria-label': 'Sections' },
       h('ul', {},
         h('li', {}, h('a', { href: '#log' }, 'Access log')),
@@ -222,7 +225,7 @@ function filters() {
   }
   if (purpose) p.set('purpose', purpose);
   if (errors.length) {
-    throw { status: 400, code: 'invalid_request', title: 'Check the filters', detail: errors.map((e) => e.message).join('; '), errors };
+    throw new app.ProblemError({ status: 400, code: 'invalid_request', title: 'Check the filters', detail: 'the filters contradict each other', errors });
   }
   // HARD without a purpose: the API has no type filter, rows are kept here by purpose
   return { params: p, hardOnly: type === 'HARD' && !purpose };
@@ -361,13 +364,9 @@ async function problemOf(res) {
   } catch (e) {
     body = {};
   }
-  const err = new Error(body.detail || body.title || ('HTTP ' + res.status));
-  err.status = res.status;
-  err.code = body.code || 'http_' + res.status;
-  err.title = body.title || 'The request failed';
-  err.detail = body.detail || '';
-  err.errors = body.errors || [];
-  return err;
+  return new app.ProblemError({ status: res.status, code: body.code || 'http_' + res.status,
+    title: body.title || 'The export failed', detail: body.detail || '', errors: body.errors || [],
+    requestId: body.requestId || res.headers.get('X-Request-Id') });
 }
 
 function keepHard(text, format) {

@@ -28,6 +28,9 @@ async function boot() {
     showError(main, e, 'The desk could not load its configuration.');
     return;
   }
+  window.addEventListener('ob:session', (ev) => {
+    if (!ev.detail) renderSignIn(main);
+  });
   const s = app.session();
   if (!s || s.role !== 'lender') {
     renderSignIn(main);
@@ -47,8 +50,9 @@ function fail(main, text) {
 
 function showError(container, err, fallback) {
   container.replaceChildren();
-  if (app && app.showProblem && err && err.status !== undefined) {
-    app.showProblem(container, err);
+  if (app && app.showProblem) {
+    app.showProblem(container, err instanceof app.ProblemError ? err
+      : new app.ProblemError({ title: fallback || 'Something went wrong', detail: err && err.message ? String(err.message) : '' }));
   } else {
     const p = document.createElement('p');
     p.className = 'problem';
@@ -80,7 +84,7 @@ function renderSignIn(main) {
       }
     });
   main.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'signin-h' },
-    h('h1', { id: 'signin-h' }, 'Dispute desk'),
+    h('h2', { id: 'signin-h' }, 'Dispute desk'),
     h('p', {}, 'People dispute what your institution furnished about them. Answer each before its deadline. Sign in to continue.'),
     btn, msg));
 }
@@ -88,7 +92,6 @@ function renderSignIn(main) {
 function render(main) {
   const s = app.session();
   main.replaceChildren(
-    h('h1', { class: 'desk-title' }, 'Dispute desk'),
     h('p', { class: 'desk-member' }, 'Member: ', h('strong', { id: 'member-id' }, s.sub)),
     h('p', {}, 'Open disputes about your accounts, soonest deadline first. A dispute not answered by its deadline is overdue: '
       + 'the disputed data is left out of the person\'s score until you answer.'),
@@ -108,7 +111,9 @@ function render(main) {
         on(h('button', { type: 'button', id: 'resolved-load' }, 'Show answered disputes'), 'click', () => loadResolved(true)),
         on(h('button', { type: 'button', id: 'resolved-next', hidden: '' }, 'More answered disputes'), 'click', () => loadResolved(false)))));
   loadOpen(true);
-  setInterval(tick, 30000);
+  if (!state.ticking) {
+    state.ticking = setInterval(tick, 30000);
+  }
 }
 
 async function loadOpen(first) {
@@ -234,8 +239,8 @@ function resolveForm(d, n, problem, li) {
     if (!outcome) errors.push({ field: 'outcome', message: 'choose an outcome' });
     if (!text) errors.push({ field: 'note', message: 'write a note (1 to 1000 characters)' });
     if (errors.length) {
-      showError(problem, { status: 400, code: 'invalid_request', title: 'Check the answer',
-        detail: errors.map((e) => e.field + ': ' + e.message).join('; '), errors });
+      showError(problem, new app.ProblemError({ status: 400, code: 'invalid_request', title: 'Check the answer',
+        detail: 'the dispute was not resolved', errors }));
       (outcome ? note : fs.querySelector('input')).focus();
       return;
     }
