@@ -69,10 +69,30 @@ ensure_redis() {
   redis_up || { log "Redis does not answer on 127.0.0.1:6379"; exit 1; }
 }
 
+# The browser tests (issue 15) drive Debian's chromium through Debian's chromedriver (never a
+# downloaded browser), and check each page with axe-core, fetched from npm into target/axe/.
+# OB_SKIP_BROWSER=1 skips this part (the browser tests then skip themselves, saying why).
+ensure_browser() {
+  [ "${OB_SKIP_BROWSER:-}" = 1 ] && { log "OB_SKIP_BROWSER=1: not installing chromium"; return 0; }
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    log "installing chromium and chromium-driver (browser tests)"
+    apt_install chromium chromium-driver || log "chromium could not be installed: the browser tests will be skipped"
+  fi
+  if [ ! -f target/axe/axe.min.js ] && command -v npm >/dev/null; then
+    log "fetching axe-core from npm into target/axe"
+    mkdir -p target/axe
+    if (cd target/axe && npm pack axe-core@4 --silent >/dev/null 2>&1 && tar -xzf axe-core-*.tgz package/axe.min.js \
+        && mv package/axe.min.js axe.min.js && rm -rf package axe-core-*.tgz); then :; else
+      log "axe-core could not be fetched: the browser tests fetch it themselves or fail"
+    fi
+  fi
+}
+
 command -v pg_isready >/dev/null || apt_install postgresql-client
 command -v redis-cli >/dev/null || apt_install redis-tools
 ensure_tools
 ensure_postgres
 ensure_roles
 ensure_redis
+ensure_browser
 log "PostgreSQL and Redis are up"

@@ -100,7 +100,10 @@ public final class HttpVerticle extends VerticleBase {
         Scorecard.load(Path.of(config.scorecardFile())))))
       .compose(loaded -> Contract.load(vertx).map(contract -> router(contract, loaded)))
       .compose(router -> {
-        Handler<HttpServerRequest> handler = LowLevelErrors.versioned(router);
+        // the pages for people (issue 15) are served beside the API, outside its OpenAPI router
+        io.openbureau.pages.PagesRoutes pages = new io.openbureau.pages.PagesRoutes(vertx, config,
+          io.openbureau.pages.PagesSettings.from(config));
+        Handler<HttpServerRequest> handler = LowLevelErrors.versioned(pages.front(router));
         return vertx.createHttpServer(new HttpServerOptions()
             .setPort(config.http().port()).setHost(config.http().host())
             .setCompressionSupported(false)
