@@ -286,6 +286,15 @@ async function loadLog(first) {
   }
 }
 
+/** The access log needs the second: '1 Dec 2026, 19:31:05' in the officer's locale and zone. */
+function fmtSeconds(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit',
+    minute: '2-digit', second: '2-digit' });
+}
+
 function typeOf(purpose) {
   return HARD.includes(purpose) ? 'HARD' : SOFT.includes(purpose) ? 'SOFT' : '';
 }
@@ -300,7 +309,7 @@ function logRow(i) {
   const key = i.borrowerKey ? h('span', { title: i.borrowerKey }, i.borrowerKey.slice(0, 12) + '…') : '—';
   const keyCell = h('td', { 'data-label': 'Person (key)', class: 'mono' }, key);
   return h('tr', { 'data-id': i.id },
-    cell('Time', app.fmtTime(i.at)),
+    cell('Time', fmtSeconds(i.at)),
     cell('Event', words(i.action)),
     cell('Lender', i.lenderId),
     keyCell,
@@ -537,7 +546,7 @@ function disputesSection() {
     h('h2', { id: 'disputes-h' }, 'Disputes'),
     h('h3', {}, 'Per member'),
     h('div', { id: 'summary', 'aria-live': 'polite' }),
-    h('h3', {}, 'Disputes'),
+    h('h3', {}, 'Each dispute'),
     form,
     h('div', { id: 'dispute-problem', 'aria-live': 'assertive' }),
     h('p', { id: 'dispute-status', class: 'status', role: 'status' }),
