@@ -226,7 +226,7 @@ function resolveForm(d, n, problem, li) {
   const noteId = 'note-' + n;
   const note = h('textarea', { id: noteId, name: 'note', rows: '3', maxlength: '1000', required: '' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Resolve dispute');
-  const form = h('form', { class: 'resolve', 'aria-label': 'Resolve the dispute about account ' + d.accountRef },
+  const form = h('form', { class: 'resolve', novalidate: '', 'aria-label': 'Resolve the dispute about account ' + d.accountRef },
     fs,
     h('div', { class: 'field' }, h('label', { for: noteId }, 'Note to the person (what you checked or changed)'), note),
     h('div', { class: 'actions' }, submit));
