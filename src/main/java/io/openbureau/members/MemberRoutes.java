@@ -31,6 +31,24 @@ public final class MemberRoutes {
     routes.secured("suspendMember", admin, ctx -> changeStatus(ctx, Member.SUSPENDED));
     routes.secured("reinstateMember", admin, ctx -> changeStatus(ctx, Member.ACTIVE));
     routes.secured("getOwnMember", guards.require(Role.LENDER), this::own);
+    routes.secured("listLenders", guards.require(Role.BORROWER, Role.LENDER, Role.COMPLIANCE, Role.ADMIN), this::lenders);
+  }
+
+  /** The directory of active lenders (id, name), keyset-paginated by id like {@link #list}. */
+  private void lenders(RoutingContext ctx) {
+    int limit = Requests.limit(ctx);
+    JsonObject cursor = Cursors.decode(Requests.query(ctx, "cursor"));
+    String after = cursor != null && cursor.getValue("id") instanceof String s ? s : null;
+    if (cursor != null && after == null) {
+      throw ApiError.invalid("cursor", "is not a cursor this API returned");
+    }
+    repository.list(after, limit + 1).onSuccess(members -> {
+      List<Member> page = members.size() > limit ? members.subList(0, limit) : members;
+      JsonArray items = new JsonArray();
+      page.stream().filter(Member::active).forEach(m -> items.add(new JsonObject().put("id", m.id()).put("name", m.name())));
+      String next = members.size() > limit ? Cursors.encode(new JsonObject().put("id", page.get(page.size() - 1).id())) : null;
+      Requests.json(ctx, 200, new JsonObject().put("items", items).put("nextCursor", next));
+    }).onFailure(ctx::fail);
   }
 
   private void create(RoutingContext ctx) {

@@ -167,6 +167,7 @@ class OutageTest {
         new JsonObject().put("id", "m-" + SEQ.incrementAndGet()).put("name", "M"))),
       new Route("listMembers", Set.of(200), () -> api.get("/v1/members", admin)),
       new Route("getOwnMember", Set.of(200), () -> api.get("/v1/members/me", lender)),
+      new Route("listLenders", Set.of(200), () -> api.get("/v1/lenders", borrower)),
       new Route("suspendMember", Set.of(200), () -> api.post("/v1/members/lender-s/suspend", admin, null)),
       new Route("reinstateMember", Set.of(200), () -> api.post("/v1/members/lender-s/reinstate", admin, null)),
       new Route("putTradeline", Set.of(200, 201), () -> api.put("/v1/tradelines/OUT-1", lender,
