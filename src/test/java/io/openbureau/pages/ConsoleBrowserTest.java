@@ -276,6 +276,8 @@ class ConsoleBrowserTest {
     choose("f-action", "INQUIRY");
     apply();
     await(Duration.ofSeconds(10), () -> rows().size() == 2, "lender-b looked at Alice twice");
+    browser.script("window.scrollTo(0, 0)");
+    browser.screenshot("console-filtered");
     browser.click(By.id("export-ndjson"));
     Path ndjson = awaitDownload(downloads, ".ndjson");
     List<String> lines = Files.readAllLines(ndjson).stream().filter(l -> !l.isBlank()).toList();

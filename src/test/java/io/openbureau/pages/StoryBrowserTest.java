@@ -57,6 +57,7 @@ class StoryBrowserTest {
 
   static void signIn(String page, String sub) {
     browser.open(page);
+    browser.waitFor(By.id("sign-in"), SLOW);
     browser.click(By.id("sign-in"));
     browser.click(By.cssSelector(".signin-chooser button[data-sub='" + sub + "']"));
     browser.waitForText(By.cssSelector("header.site-header .who"), "Signed in as");
