@@ -1,6 +1,6 @@
 // The borrower portal (/portal/): consents, who looked, own report, disputes, freeze and fraud alert,
 // notifications. Public API only (/v1/me/*, /v1/lenders), through app.js.
-import { loadConfig, signIn, session, mountHeader, showProblem, api, el, fmtTime, fmtMoney, ProblemError } from '/assets/app.js';
+import { loadConfig, signIn, session, mountHeader, showProblem, api, el, fmtTime, fmtMoney } from '/assets/app.js';
 
 const main = document.querySelector('main');
 const TABS = [
@@ -393,7 +393,7 @@ function chart(tradelines) {
       const last = keys.length - 1;
       const show = i === last || (i % step === 0 && last - i >= step / 2 + 0.5) || (i === 0);
       return show ? el('text', { x: x(i) - 18, y: H - 12 }, k) : null;
-    })));
+    }));
   section.append(svg, el('p', { class: 'legend' },
     el('span', {}, el('span', { class: 'swatch balance' }), 'Amount due that month (all accounts)'),
     el('span', {}, el('span', { class: 'swatch dpd' }), 'Days past due (worst account that month)')),
@@ -567,4 +567,3 @@ async function loadInbox(panel, quiet) {
   }
 }
 
-export { ProblemError };

@@ -31,7 +31,7 @@ public final class MemberRoutes {
     routes.secured("suspendMember", admin, ctx -> changeStatus(ctx, Member.SUSPENDED));
     routes.secured("reinstateMember", admin, ctx -> changeStatus(ctx, Member.ACTIVE));
     routes.secured("getOwnMember", guards.require(Role.LENDER), this::own);
-    routes.secured("listLenders", guards.require(Role.BORROWER, Role.LENDER, Role.COMPLIANCE, Role.ADMIN), this::lenders);
+    routes.secured("listLenders", guards.require(Role.BORROWER), this::lenders);
   }
 
   /** The directory of active lenders (id, name), keyset-paginated by id like {@link #list}. */

@@ -139,6 +139,24 @@ class PagesServingTest {
     }
 
     @Test
+    @DisplayName("the lender directory (GET /v1/lenders) lists active members to a person, id and name only; suspended ones are left out; others are refused")
+    void lenderDirectory() {
+      String person = Tokens.borrower(DemoSeeder.BOB);
+      Api.Res all = bureau.api.get("/v1/lenders", person);
+      assertEquals(200, all.status(), all.toString());
+      assertEquals(List.of("lender-a", "lender-b", "lender-c"), all.items().stream().map(o -> ((JsonObject) o).getString("id")).toList());
+      assertEquals(java.util.Set.of("id", "name"), all.items().getJsonObject(0).fieldNames());
+      assertEquals(201, bureau.api.post("/v1/members", Tokens.admin(), new JsonObject().put("id", "lender-z").put("name", "Z")).status());
+      assertEquals(200, bureau.api.post("/v1/members/lender-z/suspend", Tokens.admin(), null).status());
+      Api.Res after = bureau.api.get("/v1/lenders?limit=2", person);
+      assertEquals(2, after.items().size());
+      Api.Res next = bureau.api.get("/v1/lenders?limit=2&cursor=" + after.json().getString("nextCursor"), person);
+      assertEquals(List.of("lender-c"), next.items().stream().map(o -> ((JsonObject) o).getString("id")).toList());
+      assertEquals(401, bureau.api.get("/v1/lenders", null).status());
+      assertEquals(403, bureau.api.get("/v1/lenders", Tokens.lender("lender-a")).status());
+    }
+
+    @Test
     @DisplayName("a bad demo-token request is a 400 problem naming the field; admin tokens are not handed out")
     void demoTokenBadInput() {
       Api.Res admin = bureau.api.post("/pages/demo-token", null, new JsonObject().put("role", "admin").put("sub", "x"));

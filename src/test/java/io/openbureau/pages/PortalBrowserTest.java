@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @DisplayName("Borrower portal in a real browser: consent, who looked, inbox, report, dispute, freeze, problems")
 class PortalBrowserTest {
   static final String PERSON = DemoSeeder.CHEN; // a mortgage at lender-c, no consents
-  static final Duration EVENT = Duration.ofSeconds(20);
+  static final Duration EVENT = Duration.ofSeconds(30);
   static TestBureau bureau;
   static Api api;
   static Browser browser;

@@ -51,7 +51,7 @@ public final class Browser implements AutoCloseable {
   public static final Path CHROMEDRIVER = Path.of(System.getProperty("test.chromedriver", "/usr/bin/chromedriver"));
   public static final Path SCREENSHOTS = Path.of("target/screenshots");
   public static final Path AXE = Path.of("target/axe/axe.min.js");
-  public static final Duration DEFAULT_WAIT = Duration.ofSeconds(15);
+  public static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
 
   private static String axeSource;
 
@@ -197,7 +197,13 @@ public final class Browser implements AutoCloseable {
   }
 
   public Browser click(By by) {
-    WebElement e = new WebDriverWait(driver, DEFAULT_WAIT).until(ExpectedConditions.elementToBeClickable(by));
+    WebElement e;
+    try {
+      e = new WebDriverWait(driver, DEFAULT_WAIT).until(ExpectedConditions.elementToBeClickable(by));
+    } catch (org.openqa.selenium.TimeoutException t) {
+      throw new AssertionError("nothing clickable at " + by + " within " + DEFAULT_WAIT + " on " + driver.getCurrentUrl()
+        + "; console: " + consoleMessages() + "; page text: " + bodyText(), t);
+    }
     e.click();
     return this;
   }
