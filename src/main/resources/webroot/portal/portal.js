@@ -31,6 +31,7 @@ const panels = {};
 let lendersCache = null;
 let reportCache = null;
 let refreshTimer = null;
+let prefill = null;
 
 mountHeader('My credit');
 start();
@@ -336,19 +337,9 @@ function tradelineItem(t) {
 }
 
 function openDisputeFor(lenderId, accountRef, period) {
+  // the disputes view applies this when it builds its form (however long its data takes to come)
+  prefill = { account: `${lenderId}|${accountRef}`, period: period || '' };
   select('disputes');
-  const want = `${lenderId}|${accountRef}`;
-  const fill = () => {
-    const acc = document.getElementById('dispute-account');
-    if (!acc) return false;
-    acc.value = want;
-    acc.dispatchEvent(new Event('change'));
-    document.getElementById('dispute-period').value = period || '';
-    document.getElementById('dispute-reason').focus();
-    return true;
-  };
-  const wait = setInterval(() => { if (fill()) clearInterval(wait); }, 50);
-  setTimeout(() => clearInterval(wait), 5000);
 }
 
 /** Amount due per month (all accounts, line) and the worst days past due that month (red bars). */
@@ -452,9 +443,17 @@ function disputeForm(report) {
     const [l, a] = account.value.split('|');
     const t = accounts.find((x) => x.lenderId === l && x.accountRef === a);
     period.replaceChildren(el('option', { value: '' }, 'The whole account'),
-      ((t && t.repayments) || []).map((p) => el('option', { value: p.period }, `Only the month ${p.period}`)));
+      ...((t && t.repayments) || []).map((p) => el('option', { value: p.period }, `Only the month ${p.period}`)));
   };
+  if (prefill && accounts.some((t) => `${t.lenderId}|${t.accountRef}` === prefill.account)) {
+    account.value = prefill.account;
+  }
   periods();
+  if (prefill && account.value === prefill.account) {
+    period.value = prefill.period;
+  }
+  const focusReason = Boolean(prefill);
+  prefill = null;
   if (!accounts.length) {
     return el('p', { class: 'card' }, 'There is nothing to dispute: no accounts are reported about you.');
   }
@@ -483,6 +482,7 @@ function disputeForm(report) {
     el('textarea', { id: 'dispute-statement', name: 'statement', maxlength: '2000' })),
   el('div', {}, el('button', { type: 'submit', id: 'dispute-submit' }, 'Open dispute')),
   formMessage);
+  if (focusReason) setTimeout(() => form.querySelector('#dispute-reason').focus(), 0);
   return form;
 }
 

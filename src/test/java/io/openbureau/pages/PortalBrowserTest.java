@@ -171,6 +171,19 @@ class PortalBrowserTest {
     tab("disputes");
     WebElement done = browser.waitFor(By.cssSelector("#dispute-list li[data-status='RESOLVED'] .dispute-outcome"));
     assertTrue(done.getText().contains("confirmed"), done.getText());
+
+    // one late month of the account, from its row in the report
+    String late = YearMonth.now(ZoneOffset.UTC).minusMonths(12).plusMonths(5).toString();
+    tab("report");
+    browser.click(By.cssSelector("#tradelines li[data-account='C-3002'] details summary"));
+    browser.click(By.cssSelector(".dispute-period[data-account='C-3002'][data-period='" + late + "']"));
+    browser.waitUntil("the form names the month", Duration.ofSeconds(5),
+      () -> late.equals(browser.find(By.id("dispute-period")).getAttribute("value")));
+    new org.openqa.selenium.support.ui.Select(browser.find(By.id("dispute-reason"))).selectByValue("WRONG_DELINQUENCY");
+    browser.type(By.id("dispute-statement"), "I paid this month on time; the bank's transfer was late.");
+    browser.click(By.id("dispute-submit"));
+    WebElement month = browser.waitForText(By.cssSelector("#dispute-list li[data-status='OPEN']"), late);
+    assertTrue(month.getText().contains("must answer by"), month.getText());
   }
 
   @Test
