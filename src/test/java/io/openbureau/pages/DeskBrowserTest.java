@@ -249,4 +249,26 @@ class DeskBrowserTest {
       browser.size(1280, 900);
     }
   }
+
+  @Test
+  @Order(6)
+  @DisplayName("a failed load is a readable message, never a blank desk: a suspended member's list shows the 403")
+  void failedLoadShowsMessage() {
+    Api.Res suspend = api.post("/v1/members/lender-c/suspend", Tokens.admin(), new JsonObject());
+    assertEquals(200, suspend.status(), suspend.toString());
+    try {
+      browser.open("/members/");
+      browser.waitFor(By.id("sign-in"), Duration.ofSeconds(30));
+      browser.click(By.id("sign-in"));
+      browser.click(By.cssSelector(".signin-chooser button[data-sub='lender-c']"));
+      WebElement problem = browser.waitFor(By.cssSelector("#open-problem .problem[data-status='403']"));
+      assertTrue(problem.getText().contains("Not allowed") || problem.getText().toLowerCase().contains("forbidden"),
+        problem.getText());
+      browser.screenshot("desk-suspended");
+      browser.assertAccessible("desk, suspended member");
+    } finally {
+      Api.Res back = api.post("/v1/members/lender-c/reinstate", Tokens.admin(), new JsonObject());
+      assertEquals(200, back.status(), back.toString());
+    }
+  }
 }
