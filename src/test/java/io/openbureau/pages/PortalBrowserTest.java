@@ -212,6 +212,24 @@ class PortalBrowserTest {
 
   @Test
   @Order(8)
+  @DisplayName("the person revokes a consent with one click and a confirmation; the lender is refused at once")
+  void revoke() {
+    tab("consents");
+    browser.click(By.cssSelector("#consent-list li[data-lender='lender-b'][data-status='ACTIVE'] .revoke"));
+    browser.waitFor(By.cssSelector("#consent-list li[data-lender='lender-b'] .confirm-revoke"));
+    assertEquals("ACTIVE", browser.find(By.cssSelector("#consent-list li[data-lender='lender-b']")).getAttribute("data-status"),
+      "nothing is revoked before the confirmation");
+    browser.click(By.cssSelector("#consent-list li[data-lender='lender-b'] .confirm-revoke"));
+    browser.waitFor(By.cssSelector("#consent-list li[data-lender='lender-b'][data-status='REVOKED']"));
+    api.delete("/v1/me/freeze", Tokens.borrower(PERSON));
+    Api.Res refused = api.post("/v1/inquiries", Tokens.lender("lender-b"), new JsonObject().put("nationalId", PERSON)
+      .put("purpose", "LOAN_ORIGINATION"));
+    assertEquals(403, refused.status(), refused.toString());
+    assertEquals("consent_required", refused.code());
+  }
+
+  @Test
+  @Order(9)
   @DisplayName("the portal works at phone width and signs out, leaving nothing in storage")
   void phoneAndSignOut() throws Exception {
     browser.size(390, 844);
