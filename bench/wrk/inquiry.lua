@@ -57,3 +57,12 @@ if mode == "pass" then
     end
   end
 end
+
+-- BENCH_DELAY_MS: each connection waits this long before each request (a fixed offered rate of
+-- about connections * 1000 / delay requests/s: bench/soak.sh)
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if delay_ms and delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
+end
