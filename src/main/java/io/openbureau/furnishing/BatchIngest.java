@@ -86,14 +86,24 @@ public final class BatchIngest {
   private RecordParser parser;
   private boolean paused;
   private int outstanding;
-  /** Completes when every chunk cut so far is done; failed if one failed. */
-  private Future<Void> committed = Future.succeededFuture();
+  /**
+   * Chunks cut and not yet done, and the failure of the earliest failed one. Counters, not a chain
+   * of futures: a future chained on the previous one through a lambda that captures it keeps every
+   * chunk of the run reachable (its lines, outcomes and scores), so the heap grew with the input.
+   */
+  private int open;
+  private boolean ended;
+  private long chunks;
+  private long failedChunk = Long.MAX_VALUE;
+  private Throwable chunkFailure;
+  /** The first failed publication, in chunk order (the publications themselves always succeed). */
+  private Throwable publishFailure;
   /** The last chunk cut: its parse (null if it failed), its locks held, its completion (never failed). */
   private Future<Parsed> lastParsed = Future.succeededFuture();
   private Future<Void> lastLocked = Future.succeededFuture();
   private Future<Void> lastDone = Future.succeededFuture();
   private Future<Void> lastButOneDone = Future.succeededFuture();
-  /** Publications of the committed chunks' scores, in chunk order. */
+  /** Publications of the committed chunks' scores, in chunk order; never failed (see publishFailure). */
   private Future<Void> publishing = Future.succeededFuture();
   private ApiError tooLong;
   /** Set when a chunk found Postgres unreachable: the chunks after it are not tried. */
@@ -142,7 +152,8 @@ public final class BatchIngest {
     });
     parser.endHandler(v -> {
       cut();
-      committed.compose(x -> publishing).onComplete(this::finish);
+      ended = true;
+      maybeFinish();
     });
     source.resume();
     return result.future();
@@ -200,6 +211,8 @@ public final class BatchIngest {
     List<Raw> lines = raw;
     raw = new ArrayList<>(chunkLines);
     outstanding++;
+    open++;
+    long index = chunks++;
     // ordered: one parse at a time per context, chunks in order
     Future<Parsed> parsed = context.executeBlocking(() -> parse(lines), true);
     Future<Parsed> previous = lastParsed;
@@ -225,9 +238,30 @@ public final class BatchIngest {
     lastLocked = locked.future();
     lastButOneDone = previousDone;
     lastDone = done.transform(ar -> Future.succeededFuture());
-    Future<Void> before = committed;
-    committed = before.transform(ar -> done.transform(ar2 -> ar.failed() ? before : done));
+    done.onComplete(ar -> {
+      if (ar.failed() && index < failedChunk) {
+        failedChunk = index;
+        chunkFailure = ar.cause();
+      }
+      open--;
+      maybeFinish();
+    });
   }
+
+  /** Once the input ended and every chunk is done: the answer, after the publications when no chunk failed. */
+  private void maybeFinish() {
+    if (!ended || open > 0 || result.future().isComplete() || finishing) {
+      return;
+    }
+    finishing = true;
+    if (chunkFailure != null) {
+      finish(Future.failedFuture(chunkFailure));
+    } else {
+      publishing.onComplete(v -> finish(publishFailure == null ? Future.succeededFuture() : Future.failedFuture(publishFailure)));
+    }
+  }
+
+  private boolean finishing;
 
   /** Whether a chunk may start before the previous one commits: no repayment, no account in common. */
   private static boolean independent(Parsed chunk, Parsed previous) {
@@ -300,9 +334,13 @@ public final class BatchIngest {
         // the first failure is kept for the answer; what failed stays marked unpublished in
         // Postgres, and the repair loop publishes it when Redis is back
         Future<Void> before = publishing;
-        Future<Void> mine = before.transform(ar -> service.publish(done));
-        publishing = before.transform(ar -> mine.transform(ar2 -> ar.failed() ? before : mine));
-        return before.otherwiseEmpty();
+        publishing = before.transform(ar -> service.publish(done)).transform(ar -> {
+          if (ar.failed() && publishFailure == null) {
+            publishFailure = ar.cause();
+          }
+          return Future.succeededFuture();
+        });
+        return before;
       }, e -> {
         if (!FurnishingService.lineFault(e)) {
           if (e instanceof FurnishingService.DatabaseDown down && databaseDown == null) {

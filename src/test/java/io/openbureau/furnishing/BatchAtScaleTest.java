@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -193,5 +194,32 @@ class BatchAtScaleTest {
     bureau.sql("UPDATE members SET name = 'renamed only' WHERE id = '" + MEMBER + "'");
     bureau.sql("DELETE FROM members WHERE id = 'lender-empty'");
     assertEquals(0, bureau.count("SELECT count(*) FROM members WHERE id = 'lender-empty'"));
+  }
+
+  @Test
+  @DisplayName("a chunk for a member with no row is refused line by line as unknown_member in one transaction, and writes nothing (the per-row foreign key used to fail the chunk)")
+  void unknownMemberChunk() {
+    var vertx = bureau.bureau().vertx();
+    io.vertx.sqlclient.Pool pool = io.openbureau.db.Database.pool(vertx, bureau.config().postgres(), 2);
+    io.openbureau.cache.RedisStore redis = io.openbureau.cache.RedisStore.create(vertx, bureau.config().redis());
+    try {
+      FurnishingService service = new FurnishingService(pool, new io.openbureau.scoring.ScoreStore(
+        io.openbureau.scoring.Scorecard.load(java.nio.file.Path.of("config/scorecard.yaml")), redis, pool));
+      List<FurnishingService.Numbered> lines = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        lines.add(new FurnishingService.Numbered(i, Line.tradeline("GHOST-" + i,
+          new JsonObject(tradeline("GHOST-" + i, person(15_000, i), "10.00")), keys)));
+      }
+      List<FurnishingService.Outcome> outcomes = TestBureau.await(service.apply("lender-ghost", lines)
+        .toCompletionStage().toCompletableFuture());
+      assertEquals(List.of(1, 2, 3), outcomes.stream().map(FurnishingService.Outcome::line).toList());
+      outcomes.forEach(o -> {
+        assertFalse(o.accepted());
+        assertEquals("unknown_member", o.code());
+      });
+      assertEquals(0, bureau.count("SELECT count(*) FROM tradelines WHERE account_ref LIKE 'GHOST-%'"));
+    } finally {
+      TestBureau.await(pool.close().eventually(redis::close).toCompletionStage().toCompletableFuture());
+    }
   }
 }
