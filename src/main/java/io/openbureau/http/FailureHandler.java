@@ -64,6 +64,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (ctx.failure() instanceof io.vertx.core.http.HttpClosedException) {
+      // the client went away mid-answer (a file or stream being sent): nobody to answer, nothing of ours broke
+      LOG.debug("request {}: the client closed the connection before the answer ended", RequestIds.get(ctx));
+      return;
+    }
     ApiError error = toApiError(ctx);
     HttpServerResponse response = ctx.response();
     if (response.headWritten()) {
