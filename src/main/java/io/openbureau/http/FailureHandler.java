@@ -64,6 +64,13 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (ctx.failure() instanceof io.vertx.core.http.HttpClosedException || ctx.response().closed()
+      || ctx.failure() instanceof io.netty.handler.codec.http2.Http2Exception.StreamException) {
+      // the client went away mid-answer (a file or stream being sent; an HTTP/2 stream it reset):
+      // nobody to answer, nothing of ours broke
+      LOG.debug("request {}: the client closed the connection before the answer ended", RequestIds.get(ctx));
+      return;
+    }
     ApiError error = toApiError(ctx);
     HttpServerResponse response = ctx.response();
     if (response.headWritten()) {

@@ -7,6 +7,9 @@ import ch.qos.logback.core.spi.FilterReply;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxBootstrap;
+import io.vertx.core.spi.VertxServiceProvider;
+import io.vertx.core.spi.context.storage.ContextLocal;
 import org.slf4j.MDC;
 import org.slf4j.Marker;
 
@@ -23,18 +26,29 @@ import org.slf4j.Marker;
  */
 public final class RequestIdMdc extends TurboFilter {
   public static final String KEY = "requestId";
-  /** The key in the duplicated context's local data. */
-  private static final Object LOCAL = new Object() {
+
+  /**
+   * Registers the context local. A context local must exist before the Vert.x instance whose
+   * contexts hold it is built: Vert.x loads this provider (META-INF/services) while it builds its
+   * first instance in the JVM, before that instance exists, and the class initializer runs once.
+   */
+  public static final class Local implements VertxServiceProvider {
+    static final ContextLocal<String> ID = ContextLocal.registerLocal(String.class);
+
     @Override
-    public String toString() {
-      return "openbureau.requestId";
+    public void init(VertxBootstrap bootstrap) {
+      // registration is the class initializer's: nothing per instance
     }
-  };
+  }
 
   /** Binds {@code id} to the current request's context (a no-op outside a duplicated context). */
   static void bind(String id) {
     if (Vertx.currentContext() instanceof ContextInternal context && context.isDuplicate()) {
-      context.localContextData().put(LOCAL, id);
+      try {
+        Local.ID.put(context, id);
+      } catch (IllegalArgumentException e) {
+        // a context of a Vert.x built before the local was registered (the provider was not loaded)
+      }
     }
   }
 
@@ -42,8 +56,11 @@ public final class RequestIdMdc extends TurboFilter {
   public static String current() {
     Context context = Vertx.currentContext();
     if (context instanceof ContextInternal internal && internal.isDuplicate()) {
-      Object id = internal.localContextData().get(LOCAL);
-      return id instanceof String s ? s : null;
+      try {
+        return Local.ID.get(internal);
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
     }
     return null;
   }

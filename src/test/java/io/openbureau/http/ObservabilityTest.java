@@ -29,6 +29,7 @@ class ObservabilityTest {
   private static TestBureau bureau;
   private static Api api;
   private static ListAppender<ILoggingEvent> log;
+  private static Level accessLevel;
   private static final String PERSON = NationalId.of("440301", LocalDate.of(1990, 5, 6), 23);
 
   @BeforeAll
@@ -38,6 +39,7 @@ class ObservabilityTest {
     log.setContext(root.getLoggerContext());
     log.start();
     root.addAppender(log);
+    accessLevel = ((Logger) LoggerFactory.getLogger(AccessLog.LOGGER)).getLevel();
     ((Logger) LoggerFactory.getLogger(AccessLog.LOGGER)).setLevel(Level.INFO);
     bureau = TestBureau.start("observe");
     api = bureau.api;
@@ -48,7 +50,7 @@ class ObservabilityTest {
 
   @AfterAll
   static void stop() {
-    ((Logger) LoggerFactory.getLogger(AccessLog.LOGGER)).setLevel(null);
+    ((Logger) LoggerFactory.getLogger(AccessLog.LOGGER)).setLevel(accessLevel); // as logback-test.xml set it
     root().detachAppender(log);
     bureau.close();
   }
