@@ -10,9 +10,6 @@ const ACTIONS = ['INQUIRY', 'CONSENT_REVOKED', 'FREEZE', 'FREEZE_LIFTED', 'FRAUD
   'DISPUTE_OPENED', 'DISPUTE_RESOLVED', 'DISPUTE_OVERDUE', 'SELF_REPORT', 'SELF_INQUIRIES', 'COMPLIANCE_READ',
   'COMPLIANCE_EXPORT', 'COMPLIANCE_EXPORT_END', 'COMPLIANCE_VERIFY', 'COMPLIANCE_ALERTS', 'COMPLIANCE_DISPUTES'];
 const PAGE = 50;
-// a HARD filter without a purpose is applied here (the API filters by purpose, not by type):
-// at most this many API pages are read to fill one page of the table
-const MAX_SCAN_PAGES = 20;
 
 const PROBLEMS = {
   hash_mismatch: 'the row was changed after it was written (its hash no longer matches its contents)',
@@ -224,11 +221,11 @@ function filters() {
     errors.push({ field: 'purpose', message: 'Account review is a SOFT purpose; the type HARD allows the others' });
   }
   if (purpose) p.set('purpose', purpose);
+  if (type) p.set('inquiryType', type);
   if (errors.length) {
     throw new app.ProblemError({ status: 400, code: 'invalid_request', title: 'Check the filters', detail: 'the filters contradict each other', errors });
   }
-  // HARD without a purpose: the API has no type filter, rows are kept here by purpose
-  return { params: p, hardOnly: type === 'HARD' && !purpose };
+  return { params: p };
 }
 
 async function loadLog(first) {
@@ -242,7 +239,6 @@ async function loadLog(first) {
     try {
       const f = filters();
       log.params = f.params;
-      log.hardOnly = f.hardOnly;
     } catch (e) {
       showError(problem, e);
       return;
@@ -254,20 +250,13 @@ async function loadLog(first) {
   next.disabled = true;
   status.textContent = 'Loading entries…';
   try {
-    let found = [];
-    let scans = 0;
-    let range = null;
-    do {
-      const q = new URLSearchParams(log.params);
-      q.set('limit', String(PAGE));
-      if (log.cursor) q.set('cursor', log.cursor);
-      const page = await app.api('GET', '/v1/compliance/access-log?' + q.toString());
-      range = page.range || range;
-      const items = page.items || [];
-      found = found.concat(log.hardOnly ? items.filter((i) => HARD.includes(i.purpose)) : items);
-      log.cursor = page.nextCursor || null;
-      scans++;
-    } while (log.hardOnly && log.cursor && found.length < PAGE && scans < MAX_SCAN_PAGES);
+    const q = new URLSearchParams(log.params);
+    q.set('limit', String(PAGE));
+    if (log.cursor) q.set('cursor', log.cursor);
+    const page = await app.api('GET', '/v1/compliance/access-log?' + q.toString());
+    const range = page.range || null;
+    const found = page.items || [];
+    log.cursor = page.nextCursor || null;
     for (const item of found) rows.append(logRow(item));
     const shown = rows.children.length;
     let text = shown === 0 ? 'No entries match these filters.' : shown + (shown === 1 ? ' entry' : ' entries') + ' shown';
@@ -346,7 +335,6 @@ async function exportLog(format) {
       throw await problemOf(res);
     }
     let text = await res.text();
-    if (f.hardOnly) text = keepHard(text, format);
     const lines = text.split('\n').filter((l) => l.length > 0).length - (format === 'csv' ? 1 : 0);
     const blob = new Blob([text], { type: format === 'csv' ? 'text/csv' : 'application/x-ndjson' });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -376,44 +364,6 @@ async function problemOf(res) {
   return new app.ProblemError({ status: res.status, code: body.code || 'http_' + res.status,
     title: body.title || 'The export failed', detail: body.detail || '', errors: body.errors || [],
     requestId: body.requestId || res.headers.get('X-Request-Id') });
-}
-
-function keepHard(text, format) {
-  const lines = text.split('\n');
-  if (format === 'csv') {
-    const header = splitCsv(lines[0]);
-    const at = header.indexOf('purpose');
-    return [lines[0], ...lines.slice(1).filter((l) => l && HARD.includes(splitCsv(l)[at]))].join('\n') + '\n';
-  }
-  return lines.filter((l) => {
-    if (!l) return false;
-    try {
-      return HARD.includes(JSON.parse(l).purpose);
-    } catch (e) {
-      return false;
-    }
-  }).join('\n') + '\n';
-}
-
-function splitCsv(line) {
-  const out = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') { quoted = false; } else { cur += c; }
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += c;
-    }
-  }
-  out.push(cur);
-  return out;
 }
 
 // ---------------------------------------------------------------- integrity

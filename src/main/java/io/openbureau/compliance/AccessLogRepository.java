@@ -99,6 +99,10 @@ public final class AccessLogRepository {
       params.addString(f.action());
       sql.append(" AND action = $").append(params.size());
     }
+    if (f.inquiryType() != null) {
+      params.addArrayOfString(f.typePurposes().toArray(String[]::new));
+      sql.append(" AND purpose = ANY($").append(params.size()).append(")");
+    }
     if (afterAt != null) {
       params.addOffsetDateTime(utc(afterAt)).addLong(afterId);
       sql.append(" AND (at, id) < ($").append(params.size() - 1).append(", $").append(params.size()).append(")");

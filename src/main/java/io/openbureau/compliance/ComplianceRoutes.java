@@ -297,11 +297,17 @@ public final class ComplianceRoutes {
         key = keys.key(nationalId);
       }
     }
+    String type = Requests.query(ctx, "inquiryType");
+    String purpose = Requests.query(ctx, "purpose");
+    if (type != null && purpose != null && !type.equals(io.openbureau.inquiry.Purposes.type(purpose))) {
+      errors.add(new ApiError.FieldError("inquiryType", "contradicts purpose: " + purpose + " is "
+        + io.openbureau.inquiry.Purposes.type(purpose)));
+    }
     if (!errors.isEmpty()) {
       return Future.failedFuture(ApiError.invalid(errors));
     }
     AccessLogFilter f = new AccessLogFilter(lender, key, Requests.query(ctx, "decision"),
-      Requests.query(ctx, "purpose"), Requests.query(ctx, "action"), range);
+      purpose, Requests.query(ctx, "action"), type, range);
     if (lender == null) {
       return Future.succeededFuture(f);
     }

@@ -44,7 +44,7 @@ class ComplianceTest {
       .put("alerts", new JsonObject().put("overBorrowingLenders", 3).put("fishingDeniedCount", 6)
         .put("fishingDeniedShare", 0.95).put("fishingMinInquiries", 6).put("fishingPeopleWithoutConsent", 5))));
     api = bureau.api;
-    for (String id : List.of("cl-a", "cl-b", "cl-c", "cl-d", "cl-fish", "cl-quiet", "cl-list", "cl-list2")) {
+    for (String id : List.of("cl-a", "cl-b", "cl-c", "cl-d", "cl-fish", "cl-quiet", "cl-list", "cl-list2", "cl-type")) {
       assertEquals(201, api.post("/v1/members", Tokens.admin(), new JsonObject().put("id", id).put("name", id)).status());
     }
   }
@@ -144,6 +144,32 @@ class ComplianceTest {
     assertNull(r.json().getValue("nextCursor"));
     JsonObject range = r.json().getJsonObject("range");
     assertFalse(range.getBoolean("capped"));
+  }
+
+  @Test
+  @DisplayName("inquiryType filters the list and the export to HARD or SOFT purposes, and must agree with purpose")
+  void filtersByInquiryType() {
+    String p = newPerson();
+    consent(p, "cl-type");
+    assertEquals(200, inquire("cl-type", p));
+    assertEquals(200, inquire("cl-type", p));
+    // a SOFT inquiry without an account or consent for it: denied, logged with its purpose
+    assertEquals(403, api.post("/v1/inquiries", Tokens.lender("cl-type"),
+      new JsonObject().put("nationalId", p).put("purpose", "ACCOUNT_REVIEW")).status());
+    assertEquals(3, all("lenderId=cl-type", 10).size());
+    List<JsonObject> hard = all("lenderId=cl-type&inquiryType=HARD", 1);
+    assertEquals(2, hard.size());
+    hard.forEach(r -> assertEquals(LO, r.getString("purpose")));
+    List<JsonObject> soft = all("lenderId=cl-type&inquiryType=SOFT", 10);
+    assertEquals(1, soft.size());
+    assertEquals("ACCOUNT_REVIEW", soft.get(0).getString("purpose"));
+    Api.Res nd = api.get(LOG + "/export?lenderId=cl-type&inquiryType=HARD", Tokens.compliance());
+    assertEquals(200, nd.status(), nd.toString());
+    assertEquals(2, nd.body().split("\n").length);
+    Api.Res clash = api.get(LOG + "?inquiryType=SOFT&purpose=" + LO, Tokens.compliance());
+    assertEquals(400, clash.status(), clash.toString());
+    assertTrue(clash.body().contains("inquiryType"), clash.body());
+    assertEquals(400, api.get(LOG + "?inquiryType=MEDIUM", Tokens.compliance()).status());
   }
 
   @Test
