@@ -3,6 +3,8 @@
 // The national id an officer types goes to the API and nowhere else: never into this page's URL,
 // never shown back (rows name a person by their borrower key).
 
+import { app, boot, showError, h, on } from '/assets/page.js';
+
 const HARD = ['LOAN_ORIGINATION', 'CARD_APPLICATION', 'GUARANTOR_CHECK'];
 const SOFT = ['ACCOUNT_REVIEW'];
 const PURPOSES = [...HARD, ...SOFT];
@@ -25,65 +27,6 @@ const PROBLEMS = {
   anchor_forged: 'a retention anchor is not genuine'
 };
 
-let app;
-
-async function boot() {
-  const main = document.getElementById('main');
-  try {
-    app = await import('/assets/app.js');
-  } catch (e) {
-    fail(main, 'The console could not load its scripts. Reload the page; if it keeps happening, tell the bureau\'s operators.');
-    return;
-  }
-  try {
-    app.mountHeader('Compliance console');
-    await app.loadConfig();
-  } catch (e) {
-    showError(main, e, 'The console could not load its configuration.');
-    return;
-  }
-  window.addEventListener('ob:session', (ev) => {
-    if (!ev.detail) renderSignIn(main);
-  });
-  const s = app.session();
-  if (!s || s.role !== 'compliance') {
-    renderSignIn(main);
-    return;
-  }
-  render(main);
-}
-
-function fail(main, text) {
-  main.replaceChildren();
-  const p = document.createElement('p');
-  p.className = 'problem';
-  p.setAttribute('role', 'alert');
-  p.textContent = text;
-  main.append(p);
-}
-
-function showError(container, err, fallback) {
-  container.replaceChildren();
-  if (app && app.showProblem) {
-    app.showProblem(container, err instanceof app.ProblemError ? err
-      : new app.ProblemError({ title: fallback || 'Something went wrong', detail: err && err.message ? String(err.message) : '' }));
-  } else {
-    const p = document.createElement('p');
-    p.className = 'problem';
-    p.setAttribute('role', 'alert');
-    p.textContent = (fallback ? fallback + ' ' : '') + (err && err.message ? err.message : '');
-    container.append(p);
-  }
-}
-
-function h(tag, attrs, ...kids) {
-  return app.el(tag, attrs || {}, ...kids.filter((k) => k !== null && k !== undefined && k !== false));
-}
-
-function on(node, type, fn) {
-  node.addEventListener(type, fn);
-  return node;
-}
 
 function renderSignIn(main) {
   const msg = h('div', { class: 'console-signin-msg', 'aria-live': 'polite' });
@@ -596,4 +539,4 @@ function words(code) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-boot();
+boot({ title: 'Compliance console', role: 'compliance', what: 'The console', render, renderSignIn });

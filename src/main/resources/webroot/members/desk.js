@@ -2,6 +2,8 @@
 // soonest deadline first, each answered VERIFIED, CORRECTED or DELETED with a note.
 // Public API only (GET /v1/furnishing/disputes, POST .../resolution), with the member's token.
 
+import { app, boot, showError, h, on } from '/assets/page.js';
+
 const PAGE = 50;
 const OUTCOMES = [
   ['VERIFIED', 'Verified', 'The data is right as furnished; it stays as it is.'],
@@ -9,67 +11,8 @@ const OUTCOMES = [
   ['DELETED', 'Deleted', 'The data is removed from every report and from the score.']
 ];
 
-let app;
 let seq = 0;
 const state = { cursor: null, loading: false, resolvedCursor: null };
-
-async function boot() {
-  const main = document.getElementById('main');
-  try {
-    app = await import('/assets/app.js');
-  } catch (e) {
-    fail(main, 'The desk could not load its scripts. Reload the page; if it keeps happening, tell the bureau\'s operators.');
-    return;
-  }
-  try {
-    app.mountHeader('Dispute desk');
-    await app.loadConfig();
-  } catch (e) {
-    showError(main, e, 'The desk could not load its configuration.');
-    return;
-  }
-  window.addEventListener('ob:session', (ev) => {
-    if (!ev.detail) renderSignIn(main);
-  });
-  const s = app.session();
-  if (!s || s.role !== 'lender') {
-    renderSignIn(main);
-    return;
-  }
-  render(main);
-}
-
-function fail(main, text) {
-  main.replaceChildren();
-  const p = document.createElement('p');
-  p.className = 'problem';
-  p.setAttribute('role', 'alert');
-  p.textContent = text;
-  main.append(p);
-}
-
-function showError(container, err, fallback) {
-  container.replaceChildren();
-  if (app && app.showProblem) {
-    app.showProblem(container, err instanceof app.ProblemError ? err
-      : new app.ProblemError({ title: fallback || 'Something went wrong', detail: err && err.message ? String(err.message) : '' }));
-  } else {
-    const p = document.createElement('p');
-    p.className = 'problem';
-    p.setAttribute('role', 'alert');
-    p.textContent = (fallback ? fallback + ' ' : '') + (err && err.message ? err.message : '');
-    container.append(p);
-  }
-}
-
-function h(tag, attrs, ...kids) {
-  return app.el(tag, attrs || {}, ...kids.filter((k) => k !== null && k !== undefined && k !== false));
-}
-
-function on(node, type, fn) {
-  node.addEventListener(type, fn);
-  return node;
-}
 
 function renderSignIn(main) {
   const msg = h('div', { 'aria-live': 'polite' });
@@ -286,4 +229,4 @@ async function loadResolved(first) {
   }
 }
 
-boot();
+boot({ title: 'Dispute desk', role: 'lender', what: 'The desk', render, renderSignIn });
