@@ -34,21 +34,9 @@ public final class MemberRoutes {
     routes.secured("listLenders", guards.require(Role.BORROWER), this::lenders);
   }
 
-  /** The directory of active lenders (id, name), keyset-paginated by id like {@link #list}. */
+  /** The directory of active lenders (id, name) for people choosing whom to consent to; suspended ones left out. */
   private void lenders(RoutingContext ctx) {
-    int limit = Requests.limit(ctx);
-    JsonObject cursor = Cursors.decode(Requests.query(ctx, "cursor"));
-    String after = cursor != null && cursor.getValue("id") instanceof String s ? s : null;
-    if (cursor != null && after == null) {
-      throw ApiError.invalid("cursor", "is not a cursor this API returned");
-    }
-    repository.list(after, limit + 1).onSuccess(members -> {
-      List<Member> page = members.size() > limit ? members.subList(0, limit) : members;
-      JsonArray items = new JsonArray();
-      page.stream().filter(Member::active).forEach(m -> items.add(new JsonObject().put("id", m.id()).put("name", m.name())));
-      String next = members.size() > limit ? Cursors.encode(new JsonObject().put("id", page.get(page.size() - 1).id())) : null;
-      Requests.json(ctx, 200, new JsonObject().put("items", items).put("nextCursor", next));
-    }).onFailure(ctx::fail);
+    page(ctx, Member::active, m -> new JsonObject().put("id", m.id()).put("name", m.name()));
   }
 
   private void create(RoutingContext ctx) {
@@ -77,6 +65,12 @@ public final class MemberRoutes {
   }
 
   private void list(RoutingContext ctx) {
+    page(ctx, m -> true, Member::toJson);
+  }
+
+  /** One keyset page of members in id order: those {@code shown}, as {@code json} makes them. */
+  private void page(RoutingContext ctx, java.util.function.Predicate<Member> shown,
+                    java.util.function.Function<Member, JsonObject> json) {
     int limit = Requests.limit(ctx);
     JsonObject cursor = Cursors.decode(Requests.query(ctx, "cursor"));
     String after = cursor != null && cursor.getValue("id") instanceof String s ? s : null;
@@ -86,7 +80,7 @@ public final class MemberRoutes {
     repository.list(after, limit + 1).onSuccess(members -> {
       List<Member> page = members.size() > limit ? members.subList(0, limit) : members;
       JsonArray items = new JsonArray();
-      page.forEach(m -> items.add(m.toJson()));
+      page.stream().filter(shown).forEach(m -> items.add(json.apply(m)));
       String next = members.size() > limit ? Cursors.encode(new JsonObject().put("id", page.get(page.size() - 1).id())) : null;
       Requests.json(ctx, 200, new JsonObject().put("items", items).put("nextCursor", next));
     }).onFailure(ctx::fail);

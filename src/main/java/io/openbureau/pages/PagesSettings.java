@@ -5,11 +5,10 @@ import io.openbureau.config.Reader;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The {@code pages} section (strict: an unknown key, also in {@code oidc}, is an error at start-up).
+ * The {@code pages} section (strict like every section: an unknown key, also in {@code oidc}, is refused
+ * when the configuration is loaded, see config.ConfigSchema).
  *
  * @param enabled      false: no pages, no assets, no {@code /pages/*} (the API is unchanged)
  * @param oidcIssuer   the OpenID Connect provider the pages sign people in with; it must be one of
@@ -20,20 +19,16 @@ import java.util.TreeSet;
  * @param demo         the server runs {@code demo.seed} and no OIDC is configured: demo sign-in with dev tokens
  */
 public record PagesSettings(boolean enabled, String oidcIssuer, String oidcClientId, String oidcScope, boolean demo) {
-  static final Set<String> KEYS = Set.of("enabled", "oidc");
-  static final Set<String> OIDC_KEYS = Set.of("issuer", "clientId", "scope");
   /** Where the provider sends the browser back (one redirect URI to register for every page). */
   public static final String REDIRECT_PATH = "/pages/callback";
 
   public static PagesSettings from(BureauConfig config) {
     JsonObject section = config.section("pages");
     Reader r = new Reader(new JsonObject().put("pages", section));
-    strict(r, "pages", section, KEYS);
+    // unknown keys (here and under oidc) are refused by the configuration's schema, with suggestions
     Object oidc = section.getValue("oidc");
     if (oidc != null && !(oidc instanceof JsonObject)) {
       r.problem("pages.oidc must be a mapping with issuer, clientId and scope");
-    } else if (oidc instanceof JsonObject o) {
-      strict(r, "pages.oidc", o, OIDC_KEYS);
     }
     boolean enabled = r.bool("pages.enabled", true);
     String issuer = r.string("pages.oidc.issuer", "");
@@ -82,11 +77,4 @@ public record PagesSettings(boolean enabled, String oidcIssuer, String oidcClien
     return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort());
   }
 
-  private static void strict(Reader r, String at, JsonObject section, Set<String> known) {
-    for (String key : section.fieldNames()) {
-      if (!known.contains(key)) {
-        r.problem(at + "." + key + " is not a known key; known: " + new TreeSet<>(known));
-      }
-    }
-  }
 }

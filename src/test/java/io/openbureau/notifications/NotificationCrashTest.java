@@ -79,6 +79,9 @@ class NotificationCrashTest {
       String hex = BorrowerKeys.hex(new BorrowerKeys(cfg.identity().hmacKeyId(), cfg.identity().hmacSecret()).key(p));
       Receiver.waitFor("an attempt in flight", 15_000, () -> receiver.at("/gateway").stream()
         .anyMatch(h -> hex.equals(h.json().getString("borrowerKey"))));
+      // the follower derives up to a settled horizon (notifications.accessLogSettleMillis): the three may take two
+      // passes, and the first delivery may already be in flight before the last is derived
+      Receiver.waitFor("all three derived", 15_000, () -> owner.count("SELECT count(*) FROM notifications") == 3);
       server.destroyForcibly(); // SIGKILL on Linux
       assertTrue(server.waitFor(10, TimeUnit.SECONDS));
       assertEquals(3, owner.count("SELECT count(*) FROM notifications"), "derived before the kill");

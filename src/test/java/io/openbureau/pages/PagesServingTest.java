@@ -272,9 +272,9 @@ class PagesServingTest {
     assertEquals("https://test-idp.openbureau.local", ok.issuerOrigin());
   }
 
+  /** The pages section is checked with the whole configuration, when it is loaded (before anything starts). */
   private static void assertProblem(JsonObject base, JsonObject pages, String expected) {
-    BureauConfig config = BureauConfig.from(base.copy().put("pages", pages));
-    ConfigException e = assertThrows(ConfigException.class, () -> PagesSettings.from(config));
+    ConfigException e = assertThrows(ConfigException.class, () -> BureauConfig.from(base.copy().put("pages", pages)));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 }
