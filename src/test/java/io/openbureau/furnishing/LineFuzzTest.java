@@ -57,7 +57,7 @@ class LineFuzzTest {
     return j;
   }
 
-  @FuzzTest(maxDuration = "5s")
+  @FuzzTest(maxDuration = "3s")
   @DisplayName("any line is read within the contract or refused with 400 naming known fields, never anything else")
   void anyLine(FuzzedDataProvider data) {
     boolean tradeline = data.consumeBoolean();

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class CanonicalJsonFuzzTest {
 
   /** One fuzz target per class: Jazzer fuzzes one per JVM (the build forks one JVM per class). */
-  @FuzzTest(maxDuration = "5s")
+  @FuzzTest(maxDuration = "3s")
   @DisplayName("any JSON object, or one built with lone surrogates and non-finite numbers, encodes to UTF-8 JSON that reads back to the same text, keys in jsonb order")
   void encoding(FuzzedDataProvider data) {
     if (data.consumeBoolean()) {

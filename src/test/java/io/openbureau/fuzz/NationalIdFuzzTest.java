@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NationalIdFuzzTest {
 
   /** One fuzz target per class: Jazzer fuzzes one per JVM (the build forks one JVM per class). */
-  @FuzzTest(maxDuration = "5s")
+  @FuzzTest(maxDuration = "3s")
   @DisplayName("any string is refused without being echoed or is valid by an independent check; built ids are valid, changed ones not")
   void parser(FuzzedDataProvider data) {
     if (data.consumeBoolean()) {
