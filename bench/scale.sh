@@ -41,7 +41,8 @@ for rep in $(seq 1 "$REPEAT"); do
   printf '1\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$(wrk_rps "$f")" "$(wrk_p99 "$f")" "$(wrk_non2xx "$f")" "$(wrk_errors "$f")" "$l" >> "$OUT/summary.tsv"
   log "1 instance rep $rep: $(wrk_rps "$f") rps p99 $(wrk_p99 "$f") ms (load $l)"
   l=$(machine_load)
-  wrk_at 18190 16 5 "$OUT/two-a-warm-r$rep.txt" & wrk_at 18191 16 5 "$OUT/two-b-warm-r$rep.txt"; wait
+  wrk_at 18190 16 5 "$OUT/two-a-warm-r$rep.txt" & WRK_PID=$!
+  wrk_at 18191 16 5 "$OUT/two-b-warm-r$rep.txt"; wait "$WRK_PID"; WRK_PID=""  # not a bare wait: the servers are children too
   wrk_at 18190 16 "$DURATION" "$OUT/two-a-r$rep.txt" & WRK_PID=$!
   wrk_at 18191 16 "$DURATION" "$OUT/two-b-r$rep.txt"; wait "$WRK_PID"; WRK_PID=""
   a=$OUT/two-a-r$rep.txt; b=$OUT/two-b-r$rep.txt
